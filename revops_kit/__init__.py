@@ -1,0 +1,33 @@
+"""revops-kit: Revenue Operations analytics — KPIs, forecasts, churn models and period reports.
+
+>>> import revops_kit as rk
+>>> data = rk.load_sample()
+>>> rk.compute_kpis(data, "2025-Q4", ["mrr"])["kpi"].tolist()
+['mrr']
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import churn, forecast, plotting  # noqa: F401  (subpackages)
+from .catalog import *  # noqa: F401,F403
+from .clv import *  # noqa: F401,F403
+from .errors import *  # noqa: F401,F403
+from .finance import *  # noqa: F401,F403
+from .io import *  # noqa: F401,F403
+from .marketing import *  # noqa: F401,F403
+from .notebook import *  # noqa: F401,F403
+from .periods import *  # noqa: F401,F403
+from .pipeline import *  # noqa: F401,F403
+from .policies import *  # noqa: F401,F403
+from .quality import *  # noqa: F401,F403
+from .retention import *  # noqa: F401,F403
+from .revenue import *  # noqa: F401,F403
+from .success import *  # noqa: F401,F403
+from .targets import *  # noqa: F401,F403
+
+try:
+    __version__ = version("revops-kit")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,133 @@
+"""Shared helpers for KPI modules: safe ratios, grouping columns, currency conversion.
+
+Use these instead of re-writing them in a domain module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import RevOpsError, warn_zero_denominator
+from .policies import MetricPolicy
+
+__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list"]
+
+
+def as_list(by) -> list[str]:
+    """``None`` → ``[]``; ``"segment"`` → ``["segment"]``; lists unchanged."""
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def safe_divide(numerator, denominator, *, what: str, where: str = ""):
+    """``numerator / denominator`` with NaN and a :class:`ZeroDenominatorWarning` where it is 0.
+
+    Works on scalars and aligned arrays/Series. One warning per call names the groups affected.
+
+    >>> safe_divide(3.0, 4.0, what="demo")
+    0.75
+    """
+    num = np.asarray(numerator, dtype="float64")
+    den = np.asarray(denominator, dtype="float64")
+    zero = den == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(zero, np.nan, num / np.where(zero, 1.0, den))
+    if np.any(zero):
+        warn_zero_denominator(what, where, stacklevel=3)
+    if isinstance(numerator, pd.Series):
+        return pd.Series(out, index=numerator.index)
+    if np.ndim(out) == 0:
+        return float(out)
+    return out
+
+
+def ratio_frame(frame: pd.DataFrame, numerator: str, denominator: str, *, what: str,
+                by: list[str] | None = None) -> pd.DataFrame:
+    """Add ``numerator``, ``denominator`` and ``value`` columns (copies ``frame``)."""
+    out = frame.copy()
+    out["numerator"] = out[numerator].astype("float64")
+    out["denominator"] = out[denominator].astype("float64")
+    zero = out["denominator"] == 0
+    where = ""
+    if zero.any() and by:
+        where = "groups " + ", ".join(
+            "/".join(str(v) for v in row) for row in out.loc[zero, by].itertuples(index=False)
+        )[:300]
+    out["value"] = safe_divide(out["numerator"], out["denominator"], what=what, where=where)
+    return out
+
+
+def attach_columns(frame: pd.DataFrame, customers: pd.DataFrame | None, by: list[str],
+                   *, key: str = "customer_id", table: str = "frame") -> pd.DataFrame:
+    """Return ``frame`` with the ``by`` columns it lacks looked up in ``customers`` by ``key``.
+
+    Raises a ValueError naming the column when it is neither in ``frame`` nor in ``customers``.
+    Customers without a value get ``"(missing)"`` so that no row drops out of a groupby.
+    """
+    missing = [c for c in by if c not in frame.columns]
+    if not missing:
+        out = frame
+    else:
+        if customers is None or any(c not in customers.columns for c in missing):
+            avail = sorted(set(frame.columns) | set(customers.columns if customers is not None else []))
+            raise GroupingError(
+                f"cannot group {table} by {missing}: not a column of {table} or customers "
+                f"(available: {', '.join(avail)})"
+            )
+        lookup = customers.drop_duplicates(key).set_index(key)[missing]
+        out = frame.join(lookup, on=key)
+    out = out.copy() if out is frame else out
+    for c in by:
+        if out[c].isna().any():
+            out[c] = out[c].astype(object).where(out[c].notna(), "(missing)")
+    return out
+
+
+class GroupingError(RevOpsError, ValueError):
+    """A ``by=`` column does not exist."""
+
+
+def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates: pd.DataFrame | None,
+                          policy: MetricPolicy, *, currency: str = "currency",
+                          table: str = "frame") -> pd.Series:
+    """``frame[amount]`` converted to ``policy.reporting_currency`` with ``fx_rates``.
+
+    The rate of the month of ``frame[date]`` is used (``policy.fx_mode == "period"``), or the
+    rate of ``policy.fx_fixed_month`` / the first month of ``fx_rates`` (``"fixed"``). Rows whose
+    currency is missing or already the reporting currency are unchanged. A currency or month
+    without a rate raises a ValueError naming the table, currency and months.
+    """
+    values = frame[amount].astype("float64")
+    if currency not in frame.columns:
+        return values
+    cur = frame[currency]
+    foreign = cur.notna() & (cur != policy.reporting_currency)
+    if not foreign.any():
+        return values
+    if fx_rates is None:
+        raise RevOpsError(
+            f"{table}: {int(foreign.sum())} row(s) are in {sorted(cur[foreign].unique())} but there is "
+            f"no fx_rates table to convert them to {policy.reporting_currency}"
+        )
+    rates = fx_rates.copy()
+    rates["month"] = rates["month"].dt.to_period("M").dt.to_timestamp()
+    if policy.fx_mode == "fixed":
+        month = (pd.Timestamp(policy.fx_fixed_month) if policy.fx_fixed_month else rates["month"].min())
+        fixed = rates[rates["month"] == month].set_index("currency")["rate"]
+        r = cur[foreign].map(fixed)
+    else:
+        months = frame.loc[foreign, date].dt.to_period("M").dt.to_timestamp()
+        key = pd.MultiIndex.from_arrays([months, cur[foreign]])
+        table_rates = rates.set_index(["month", "currency"])["rate"]
+        r = pd.Series(table_rates.reindex(key).to_numpy(), index=months.index)
+    if r.isna().any():
+        bad = frame.loc[r.index[r.isna()]]
+        raise RevOpsError(
+            f"{table}: no fx rate for {sorted(bad[currency].unique())} in month(s) "
+            f"{sorted(bad[date].dt.strftime('%Y-%m').unique())[:5]}"
+        )
+    out = values.copy()
+    out.loc[foreign] = values[foreign] * r.to_numpy()
+    return out

@@ -1,0 +1,5 @@
+"""Finance KPIs."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

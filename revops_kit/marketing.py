@@ -1,0 +1,5 @@
+"""Marketing and acquisition KPIs."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

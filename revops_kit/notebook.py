@@ -1,0 +1,65 @@
+"""Notebook conveniences: ``rk.setup_notebook()`` and safe table display."""
+
+from __future__ import annotations
+
+import html
+import random
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .errors import RevOpsWarning
+
+__all__ = ["setup_notebook", "show", "fmt_money", "fmt_pct"]
+
+
+def setup_notebook(*, seed: int = 0, quiet_warnings: bool = True) -> None:
+    """Plot style, pandas display options, a fixed seed and a warnings filter for notebooks.
+
+    Our own :class:`RevOpsWarning` warnings stay visible; library deprecation noise is hidden.
+    """
+    from .plotting import set_style
+
+    set_style()
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 60)
+    pd.set_option("display.float_format", lambda v: f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}")
+    random.seed(seed)
+    np.random.seed(seed)  # only for third-party code that reads the global state
+    if quiet_warnings:
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("always", category=RevOpsWarning)
+    try:  # inline figures at a fixed size when running inside IPython
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        if ip is not None:
+            ip.run_line_magic("matplotlib", "inline")
+    except ImportError:  # pragma: no cover - IPython ships with jupyterlab
+        pass
+
+
+def fmt_money(value: float, currency: str = "USD") -> str:
+    """``1234567.8`` → ``'USD 1,234,568'`` (NaN → ``'n/a'``)."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{currency} {value:,.0f}"
+
+
+def fmt_pct(value: float, decimals: int = 1) -> str:
+    """A fraction as a percentage: ``0.873`` → ``'87.3%'`` (NaN → ``'n/a'``)."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{value * 100:.{decimals}f}%"
+
+
+def show(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int = 30):
+    """Display a frame as an HTML table with every cell escaped (untrusted text stays text)."""
+    from IPython.display import HTML
+
+    table = frame.head(max_rows).to_html(escape=True, na_rep="–", border=0, classes="rk-table")
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    return HTML(cap + table)

@@ -1,0 +1,5 @@
+"""Finance figures."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Data-quality KPIs."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,586 @@
+"""The canonical data model as code, and its validation.
+
+Each of the 14 tables of the design is a :class:`Table` of :class:`Col` specs (kind, required,
+nullable, allowed values, bounds, keys). :func:`validate` checks a set of tables with pandera,
+lazily, plus the cross-table checks (orphan ids, ``end_date > start_date`` ...) that pandera's
+single-frame schemas cannot express, and raises one :class:`~revops_kit.errors.SchemaError` that
+lists every failing table, column, check and up to five offending rows.
+
+Row numbers in messages are 1-based data rows of the source file (the header is not counted), so
+"row 3" is the third record under the header.
+
+Why pandera: it is the ecosystem's standard for declaring frame schemas and collects every failure
+case lazily. It has no notion of several related tables, so the cross-table checks are written
+here and reported in the same failure-case format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import SchemaError
+
+__all__ = [
+    "Col",
+    "Table",
+    "TABLES",
+    "TABLE_NAMES",
+    "COST_CATEGORIES",
+    "CROSS_CHECKS",
+    "validate",
+    "validation_report",
+    "format_failures",
+]
+
+#: Cost categories of the ``costs`` table. ``cac`` is fully loaded from the first five.
+COST_CATEGORIES = (
+    "marketing_programs",
+    "marketing_payroll",
+    "sales_payroll",
+    "tools_infrastructure",
+    "external_services",
+    "customer_success",
+    "cost_of_revenue",
+    "research_development",
+    "general_administrative",
+)
+
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a canonical table.
+
+    kind is one of ``id`` (string identifier), ``str``, ``date``, ``money`` (float, parsed from
+    text such as ``"$1,200.50"``), ``float``, ``int``, ``bool``, ``currency`` (ISO 4217 code),
+    ``period`` (a period label such as ``2025-Q1``).
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    nullable: bool = True
+    allowed: tuple | None = None
+    ge: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    unique: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+    date_column: str | None = None
+    doc: str = ""
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def col(self, name: str) -> Col | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def columns_of_kind(self, *kinds: str) -> list[str]:
+        return [c.name for c in self.columns if c.kind in kinds]
+
+
+def _req(name: str, kind: str, **kw) -> Col:
+    return Col(name, kind, required=True, nullable=kw.pop("nullable", False), **kw)
+
+
+_CURRENCY = Col("currency", "currency", doc="ISO 4217 code; missing means the reporting currency")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "customers",
+            "one row per customer",
+            (
+                _req("customer_id", "id", unique=True),
+                Col("name", "str"),
+                Col("domain", "str", doc="web domain, used to spot duplicate accounts"),
+                Col("segment", "str"),
+                Col("region", "str"),
+                Col("country", "str"),
+                Col("industry", "str"),
+                Col("acquisition_channel", "str"),
+                Col("owner", "str", doc="account owner / CSM"),
+                Col("created_at", "date"),
+            ),
+            key=("customer_id",),
+            date_column="created_at",
+        ),
+        Table(
+            "subscriptions",
+            "one row per recurring-revenue period of a customer's product line",
+            (
+                _req("subscription_id", "id", unique=True),
+                _req("customer_id", "id"),
+                _req("start_date", "date"),
+                _req("end_date", "date", nullable=True, doc="exclusive; empty = still running"),
+                _req("mrr", "money", ge=0),
+                _CURRENCY,
+                Col("product", "str"),
+                Col("plan", "str"),
+                Col("quantity", "float", ge=0),
+                Col("committed_end_date", "date", doc="contract term end"),
+            ),
+            key=("subscription_id",),
+            date_column="start_date",
+        ),
+        Table(
+            "invoices",
+            "one row per invoice",
+            (
+                _req("invoice_id", "id", unique=True),
+                _req("customer_id", "id"),
+                _req("issued_at", "date"),
+                _req("amount", "money", ge=0),
+                _CURRENCY,
+                Col("due_at", "date"),
+                Col("paid_at", "date"),
+                Col("kind", "str", allowed=("recurring", "one_time", "services")),
+                Col("cost_of_revenue", "money", ge=0),
+                Col("service_start", "date", doc="first day of the service the invoice covers"),
+                Col("service_end", "date", doc="exclusive end of the service period"),
+            ),
+            key=("invoice_id",),
+            date_column="issued_at",
+        ),
+        Table(
+            "opportunities",
+            "one row per CRM opportunity (current state)",
+            (
+                _req("opportunity_id", "id", unique=True),
+                _req("created_at", "date"),
+                _req("stage", "str"),
+                _req("amount", "money", ge=0, nullable=True, doc="missing amounts are flagged"),
+                Col("customer_id", "id"),
+                Col("owner", "str"),
+                Col("team", "str"),
+                Col("source", "str"),
+                Col("type", "str", allowed=("new_business", "expansion", "renewal")),
+                Col("close_date", "date"),
+                Col("is_closed", "bool"),
+                Col("is_won", "bool"),
+                Col("probability", "float", ge=0, le=1, doc="fraction 0-1"),
+                Col(
+                    "forecast_category",
+                    "str",
+                    allowed=("pipeline", "best_case", "commit", "closed", "omitted"),
+                ),
+                Col("term_months", "float", ge=0),
+                _CURRENCY,
+                Col("product", "str"),
+            ),
+            key=("opportunity_id",),
+            date_column="created_at",
+        ),
+        Table(
+            "opportunity_history",
+            "one row per change of an opportunity",
+            (
+                _req("opportunity_id", "id"),
+                _req("changed_at", "date"),
+                _req("stage", "str"),
+                Col("amount", "money", ge=0),
+                Col("close_date", "date"),
+                Col(
+                    "forecast_category",
+                    "str",
+                    allowed=("pipeline", "best_case", "commit", "closed", "omitted"),
+                ),
+                Col("is_closed", "bool"),
+                Col("is_won", "bool"),
+            ),
+            date_column="changed_at",
+        ),
+        Table(
+            "leads",
+            "one row per lead",
+            (
+                _req("lead_id", "id", unique=True),
+                _req("created_at", "date"),
+                Col("channel", "str"),
+                Col("campaign", "str"),
+                Col("mql_at", "date"),
+                Col("sql_at", "date"),
+                Col("opportunity_id", "id"),
+                Col("customer_id", "id"),
+                Col("trial_started_at", "date"),
+                Col("converted_at", "date", doc="date the lead became a paying customer"),
+            ),
+            key=("lead_id",),
+            date_column="created_at",
+        ),
+        Table(
+            "costs",
+            "one row per month x category (x channel)",
+            (
+                _req("month", "date"),
+                _req("category", "str", allowed=COST_CATEGORIES),
+                _req("amount", "money", ge=0),
+                Col("channel", "str"),
+                _CURRENCY,
+            ),
+            key=("month", "category", "channel"),
+            date_column="month",
+        ),
+        Table(
+            "support_tickets",
+            "one row per ticket",
+            (
+                _req("ticket_id", "id", unique=True),
+                _req("customer_id", "id"),
+                _req("opened_at", "date"),
+                Col("closed_at", "date"),
+                Col("priority", "str", allowed=("low", "normal", "high", "urgent")),
+                Col("csat", "float", ge=1, le=5, doc="1-5 satisfaction after closing"),
+            ),
+            key=("ticket_id",),
+            date_column="opened_at",
+        ),
+        Table(
+            "nps_responses",
+            "one row per survey answer",
+            (
+                _req("customer_id", "id"),
+                _req("responded_at", "date"),
+                _req("score", "int", ge=0, le=10),
+            ),
+            date_column="responded_at",
+        ),
+        Table(
+            "product_usage",
+            "one row per customer x month",
+            (
+                _req("customer_id", "id"),
+                _req("month", "date"),
+                Col("active_users", "float", ge=0),
+                Col("licensed_seats", "float", ge=0),
+                Col("feature_events", "float", ge=0),
+            ),
+            key=("customer_id", "month"),
+            date_column="month",
+        ),
+        Table(
+            "quotas",
+            "one row per owner x period",
+            (
+                _req("owner", "str"),
+                _req("period", "period"),
+                _req("amount", "money", ge=0),
+                Col("team", "str"),
+            ),
+            key=("owner", "period"),
+        ),
+        Table(
+            "forecast_submissions",
+            "one row per submitted forecast",
+            (
+                _req("submitted_at", "date"),
+                _req("period", "period"),
+                _req("amount", "money", ge=0),
+                Col("owner", "str"),
+                Col("team", "str"),
+                Col("category", "str", allowed=("commit", "best_case", "pipeline")),
+            ),
+            date_column="submitted_at",
+        ),
+        Table(
+            "targets",
+            "one row per KPI x period (x segment)",
+            (
+                _req("kpi", "str"),
+                _req("period", "period"),
+                _req("target", "float"),
+                Col("segment", "str"),
+                Col("owner", "str"),
+                Col("baseline", "float"),
+            ),
+            key=("kpi", "period", "segment"),
+        ),
+        Table(
+            "fx_rates",
+            "one row per month x currency",
+            (
+                _req("month", "date"),
+                _req("currency", "currency"),
+                _req("rate", "float", gt=0, doc="units of reporting currency per unit"),
+            ),
+            key=("month", "currency"),
+            date_column="month",
+        ),
+    ]
+}
+
+TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+
+
+# ---------------------------------------------------------------------------- single tables
+def _kind_check(col: Col) -> pa.Check | None:
+    if col.kind == "currency":
+        return pa.Check.str_matches(r"^[A-Z]{3}$", name="iso_4217_code")
+    if col.kind == "period":
+        from .periods import Period
+
+        def _parses(v) -> bool:
+            try:
+                Period.parse(v)
+                return True
+            except ValueError:
+                return False
+
+        return pa.Check(_parses, element_wise=True, name="valid_period_label")
+    return None
+
+
+def _pandera_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
+    columns = {}
+    for col in table.columns:
+        if col.name not in frame.columns:
+            continue
+        checks = []
+        if col.allowed is not None:
+            checks.append(pa.Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
+        if col.ge is not None:
+            checks.append(pa.Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
+        if col.gt is not None:
+            checks.append(pa.Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
+        if col.le is not None:
+            checks.append(pa.Check.le(col.le, name=f"less_or_equal({col.le:g})"))
+        extra = _kind_check(col)
+        if extra is not None:
+            checks.append(extra)
+        columns[col.name] = pa.Column(
+            None, checks=checks, nullable=col.nullable, unique=col.unique, required=False
+        )
+    unique = list(table.key) if len(table.key) > 1 and set(table.key) <= set(frame.columns) else None
+    return pa.DataFrameSchema(columns, unique=unique, strict=False, name=table.name)
+
+
+_KIND_DTYPE_TEST: dict[str, Callable[[pd.Series], bool]] = {
+    "date": pd.api.types.is_datetime64_any_dtype,
+    "money": pd.api.types.is_numeric_dtype,
+    "float": pd.api.types.is_numeric_dtype,
+    "int": pd.api.types.is_numeric_dtype,
+    "bool": lambda s: pd.api.types.is_bool_dtype(s) or s.dtype == object,
+}
+
+
+def _failure(table, column, check, rows=(), values=(), n=None) -> dict:
+    rows = list(rows)
+    return {
+        "table": table,
+        "column": column,
+        "check": check,
+        "n_failing": len(rows) if n is None else n,
+        "rows": rows[:MAX_ROWS_SHOWN],
+        "values": [_show(v) for v in list(values)[:MAX_ROWS_SHOWN]],
+    }
+
+
+def _show(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "<missing>"
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _row_numbers(frame: pd.DataFrame, index_values) -> list[int]:
+    """1-based data-row numbers of the given index labels (the loader keeps a 0-based RangeIndex)."""
+    return [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in index_values]
+
+
+def _check_table(table: Table, frame: pd.DataFrame) -> list[dict]:
+    failures: list[dict] = []
+    missing = [c for c in table.required_columns if c not in frame.columns]
+    for name in missing:
+        failures.append(_failure(table.name, name, "required_column_present", n=1))
+    for col in table.columns:
+        test = _KIND_DTYPE_TEST.get(col.kind)
+        if col.name in frame.columns and test is not None and not test(frame[col.name]):
+            failures.append(
+                _failure(table.name, col.name, f"dtype_is_{col.kind}", n=1,
+                         values=[str(frame[col.name].dtype)])
+            )
+    schema = _pandera_schema(table, frame)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+            column = table.name if pd.isna(column) else column
+            if check == "multiple_fields_uniqueness" or (isinstance(check, str) and "unique" in check and column == table.name):
+                column = "+".join(table.key)
+                check = "unique_key"
+            if check == "field_uniqueness":
+                check = "unique"
+            idx = [i for i in group["index"].tolist() if not pd.isna(i)]
+            idx = sorted(set(idx), key=lambda v: (str(type(v)), v))
+            failures.append(
+                _failure(table.name, column, str(check), _row_numbers(frame, idx),
+                         group["failure_case"].tolist(), n=len(idx) or len(group))
+            )
+    return failures
+
+
+# ---------------------------------------------------------------------------- cross-table checks
+@dataclass(frozen=True)
+class CrossCheck:
+    """A check that needs one or two tables; it runs when all its tables are present."""
+
+    name: str
+    tables: tuple[str, ...]
+    column: str
+    func: Callable[..., pd.Series] = field(repr=False)  # returns a boolean mask of failing rows of tables[0]
+
+
+def _orphans(child_col: str, parent: str = "customers", parent_col: str = "customer_id"):
+    def check(child: pd.DataFrame, parent_df: pd.DataFrame) -> pd.Series:
+        if child_col not in child.columns or parent_col not in parent_df.columns:
+            return pd.Series(False, index=child.index)
+        known = set(parent_df[parent_col].dropna())
+        return child[child_col].notna() & ~child[child_col].isin(known)
+
+    return check
+
+
+def _after(later: str, earlier: str, strict: bool = True):
+    def check(frame: pd.DataFrame) -> pd.Series:
+        if later not in frame.columns or earlier not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        a, b = frame[later], frame[earlier]
+        bad = (a <= b) if strict else (a < b)
+        return bad.fillna(False).astype(bool)
+
+    return check
+
+
+def _won_implies_closed(frame: pd.DataFrame) -> pd.Series:
+    if "is_won" not in frame.columns or "is_closed" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    won = frame["is_won"].astype("boolean").fillna(False)
+    closed = frame["is_closed"].astype("boolean").fillna(False)
+    return (won & ~closed).astype(bool)
+
+
+CROSS_CHECKS: tuple[CrossCheck, ...] = (
+    CrossCheck("end_date_after_start_date", ("subscriptions",), "end_date", _after("end_date", "start_date")),
+    CrossCheck("committed_end_after_start", ("subscriptions",), "committed_end_date",
+               _after("committed_end_date", "start_date")),
+    CrossCheck("due_not_before_issue", ("invoices",), "due_at", _after("due_at", "issued_at", strict=False)),
+    CrossCheck("closed_not_before_opened", ("support_tickets",), "closed_at",
+               _after("closed_at", "opened_at", strict=False)),
+    CrossCheck("won_implies_closed", ("opportunities",), "is_won", _won_implies_closed),
+    CrossCheck("customer_exists", ("subscriptions", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("customer_exists", ("invoices", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("customer_exists", ("opportunities", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("customer_exists", ("support_tickets", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("customer_exists", ("nps_responses", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("customer_exists", ("product_usage", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("customer_exists", ("leads", "customers"), "customer_id", _orphans("customer_id")),
+    CrossCheck("opportunity_exists", ("opportunity_history", "opportunities"), "opportunity_id",
+               _orphans("opportunity_id", "opportunities", "opportunity_id")),
+    CrossCheck("opportunity_exists", ("leads", "opportunities"), "opportunity_id",
+               _orphans("opportunity_id", "opportunities", "opportunity_id")),
+)
+
+
+def _fx_coverage(tables: Mapping[str, pd.DataFrame]) -> list[dict]:
+    """Every currency used in subscriptions must have FX rates (when fx_rates is present)."""
+    fx = tables.get("fx_rates")
+    subs = tables.get("subscriptions")
+    if fx is None or subs is None or "currency" not in subs.columns or "currency" not in fx.columns:
+        return []
+    known = set(fx["currency"].dropna())
+    bad = subs["currency"].notna() & ~subs["currency"].isin(known)
+    if not bad.any():
+        return []
+    return [_failure("subscriptions", "currency", "currency_has_fx_rates",
+                     _row_numbers(subs, subs.index[bad]), subs.loc[bad, "currency"].tolist(),
+                     n=int(bad.sum()))]
+
+
+# ---------------------------------------------------------------------------- entry points
+def validation_report(tables: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """Every failure of every present table, as a frame (empty when all is well).
+
+    Columns: ``table, column, check, n_failing, rows, values`` — ``rows`` holds up to five
+    1-based data-row numbers and ``values`` the offending values.
+    """
+    present = {k: v for k, v in tables.items() if v is not None}
+    failures: list[dict] = []
+    for name, frame in present.items():
+        if name in TABLES:
+            failures.extend(_check_table(TABLES[name], frame))
+    for check in CROSS_CHECKS:
+        if not all(t in present for t in check.tables):
+            continue
+        frames = [present[t] for t in check.tables]
+        if any(c not in frames[0].columns for c in [check.column]) and len(check.tables) == 1:
+            continue
+        try:
+            mask = check.func(*frames)
+        except TypeError as exc:  # incomparable dtypes: reported by the dtype check already
+            failures.append(_failure(check.tables[0], check.column, check.name, n=1, values=[str(exc)]))
+            continue
+        if mask.any():
+            child = frames[0]
+            failures.append(
+                _failure(check.tables[0], check.column, check.name,
+                         _row_numbers(child, child.index[mask]),
+                         child.loc[mask, check.column].tolist() if check.column in child.columns else [],
+                         n=int(mask.sum()))
+            )
+    failures.extend(_fx_coverage(present))
+    return pd.DataFrame(failures, columns=["table", "column", "check", "n_failing", "rows", "values"])
+
+
+def format_failures(report: pd.DataFrame) -> str:
+    """Readable table of a :func:`validation_report`."""
+    lines = [f"{len(report)} schema check(s) failed:"]
+    header = f"  {'table':<22}{'column':<24}{'check':<34}{'failing':>8}  rows (values)"
+    lines.append(header)
+    for r in report.itertuples(index=False):
+        shown = ", ".join(
+            f"{row} ({val})" if i < len(r.values) else f"{row}"
+            for i, (row, val) in enumerate(zip(r.rows, list(r.values) + [None] * len(r.rows)))
+        ) if r.rows else (", ".join(r.values) if len(r.values) else "")
+        more = f" ... and {r.n_failing - len(r.rows)} more" if r.rows and r.n_failing > len(r.rows) else ""
+        lines.append(f"  {r.table:<22}{str(r.column):<24}{r.check:<34}{r.n_failing:>8}  {shown}{more}")
+    return "\n".join(lines)
+
+
+def validate(tables: Mapping[str, pd.DataFrame | None]) -> None:
+    """Validate all present tables lazily; raise one :class:`SchemaError` listing every failure.
+
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({"subscription_id": ["s1"], "customer_id": ["c1"],
+    ...     "start_date": pd.to_datetime(["2024-02-01"]), "end_date": pd.to_datetime(["2024-01-01"]),
+    ...     "mrr": [-5.0]})
+    >>> validate({"subscriptions": subs})
+    Traceback (most recent call last):
+    ...
+    revops_kit.errors.SchemaError: 2 schema check(s) failed: ...
+    """
+    report = validation_report(tables)
+    if len(report):
+        text = format_failures(report)
+        raise SchemaError(text, failures=report)

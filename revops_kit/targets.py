@@ -1,0 +1,5 @@
+"""Targets and the scorecard."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

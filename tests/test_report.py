@@ -1,0 +1,82 @@
+"""The report pipeline: outputs, determinism, atomicity, escaping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import revops_kit as rk
+from revops_kit.report import NOTEBOOK_DIR, ReportError, neutralise_formula, run_report
+
+from conftest import TINY, write_tables
+
+
+def _notebook(path: Path, source: str) -> Path:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('period = "2024-Q1"\ndata = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(source),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def hostile_dir(tmp_path):
+    tables = dict(TINY)
+    tables["customers"] = TINY["customers"].replace("Acme", '"<script>alert(1)</script>"')
+    return write_tables(tmp_path / "data", tables)
+
+
+def test_report_outputs_escaping_and_determinism(tmp_path, hostile_dir):
+    nb = _notebook(tmp_path / "10_names.ipynb",
+                   "import revops_kit as rk\nrk.show(rk.load(data).customers)")
+    out = tmp_path / "reports"
+    folder = run_report("2024-Q1", data=hostile_dir, out=out, notebooks=[nb], progress=False)
+    names = {p.name for p in folder.iterdir()}
+    assert {"index.html", "10_names.html", "10_names.ipynb", "kpis.csv", "kpis.json", "manifest.json"} <= names
+    page = (folder / "10_names.html").read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in (folder / "index.html").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["period"] == "2024-Q1" and "subscriptions.csv" in manifest["inputs"]
+    first = ((folder / "kpis.csv").read_bytes(), (folder / "kpis.json").read_bytes())
+    folder = run_report("2024-Q1", data=hostile_dir, out=out, notebooks=[nb], progress=False)
+    assert ((folder / "kpis.csv").read_bytes(), (folder / "kpis.json").read_bytes()) == first
+    kpis = json.loads(first[1])
+    mrr = next(r for r in kpis if r["kpi"] == "mrr" and r["group"] == "all")
+    assert mrr["value"] == pytest.approx(150 + 1000 * 1.2 + 50.5)
+    assert mrr["previous"] is None  # 2023-Q4 lies before the data
+
+
+def test_failed_run_keeps_previous_report(tmp_path, tiny_dir):
+    good = _notebook(tmp_path / "10_ok.ipynb", "x = 1")
+    out = tmp_path / "reports"
+    folder = run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[good], progress=False)
+    before = sorted(p.name for p in folder.iterdir())
+    bad = _notebook(tmp_path / "20_bad.ipynb", "raise RuntimeError('boom in cell')")
+    with pytest.raises(ReportError, match="20_bad.ipynb"):
+        run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[good, bad], progress=False, jobs=2)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    kept = nbformat.read(out / "2024-Q1.failed" / "20_bad.ipynb", as_version=4)
+    assert "boom in cell" in json.dumps(kept.cells[-1].outputs)
+    assert not [p for p in out.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_neutralise_formula():
+    assert neutralise_formula("=SUM(A1)") == "'=SUM(A1)"
+    assert neutralise_formula("@x") == "'@x" and neutralise_formula("+1") == "'+1"
+    assert neutralise_formula("-2") == "'-2" and neutralise_formula("ok") == "ok"
+    assert neutralise_formula(-2.0) == -2.0
+
+
+def test_overview_notebook_runs_on_sample(tmp_path):
+    folder = run_report("2025-Q4", out=tmp_path, notebooks=[NOTEBOOK_DIR / "00_overview.ipynb"],
+                        progress=False)
+    page = (folder / "00_overview.html").read_text()
+    assert "Data coverage" in page and "data:image/png;base64" in page
+    assert 'src="http' not in page and "<script" not in page
+    assert rk.get_kpi("mrr").label in (folder / "index.html").read_text()
