@@ -14,3 +14,4 @@ from .finance import *  # noqa: F401,F403
 from .forecast import *  # noqa: F401,F403
 from .churn import *  # noqa: F401,F403
 from .quality import *  # noqa: F401,F403
+from .clv import *  # noqa: F401,F403
