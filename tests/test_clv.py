@@ -133,3 +133,27 @@ def test_rfm_summary_golden_and_no_mutation(frozen_frames):
 def test_monthly_rate():
     assert rk.monthly_rate(1 - 0.9 ** 3, 3) == pytest.approx(0.1)
     assert rk.monthly_rate(0.0, 3) == 0.0
+
+
+def test_clv_simple_golden():
+    subs = pd.DataFrame({"subscription_id": ["s1", "s2", "s3", "s4"],
+                         "customer_id": ["a", "b", "c", "d"],
+                         "start_date": pd.to_datetime(["2024-01-01"] * 3 + ["2025-01-01"]),
+                         "end_date": pd.to_datetime(["2025-02-01", None, None, "2025-03-01"]),
+                         "mrr": [10.0, 10.0, 10.0, 10.0]})
+    out = rk.clv_simple(subs, "2025-Q1", gross_margin=0.8)
+    # churn 2 of 3 customers at start over the quarter; ARPA at the end of March = 20 / 2
+    monthly = 1 - (1 / 3) ** (1 / 3)
+    row = out.iloc[0]
+    assert row["period_churn"] == pytest.approx(2 / 3) and row["monthly_churn"] == pytest.approx(monthly)
+    assert row["arpa"] == pytest.approx(10.0) and row["gross_margin"] == 0.8
+    assert row["value"] == pytest.approx(10 * 0.8 / monthly)
+    assert row["lifetime_months"] == pytest.approx(1 / monthly)
+    inv = pd.DataFrame({"invoice_id": ["i1"], "customer_id": ["b"], "issued_at": pd.to_datetime(["2025-01-01"]),
+                        "amount": [100.0], "kind": ["one_time"], "cost_of_revenue": [30.0]})
+    assert rk.clv_simple(subs, "2025-Q1", invoices=inv)["gross_margin"].item() == pytest.approx(0.7)
+    with pytest.raises(RevOpsError, match="gross_margin"):
+        rk.clv_simple(subs, "2025-Q1")
+    quiet = subs.assign(end_date=pd.NaT)
+    with pytest.warns(rk.ZeroDenominatorWarning, match="clv_simple"):
+        assert np.isnan(rk.clv_simple(quiet, "2025-Q1", gross_margin=0.8)["value"].item())
