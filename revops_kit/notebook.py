@@ -38,8 +38,45 @@ def setup_notebook(*, seed: int = 0, quiet_warnings: bool = True) -> None:
         ip = get_ipython()
         if ip is not None:
             ip.run_line_magic("matplotlib", "inline")
+            _show_figures_once(ip)
     except ImportError:  # pragma: no cover - IPython ships with jupyterlab
         pass
+
+
+def _show_figures_once(ip) -> None:
+    """Plotting functions return their Figure and leave it open, so the inline backend would show
+    it twice: as the cell's result and again when it flushes open figures after the cell. Replace
+    that flush with one that shows only the figures not already displayed, then closes them all."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if getattr(ip, "_rk_flush_installed", False):
+        return
+    try:
+        from matplotlib_inline.backend_inline import flush_figures
+
+        ip.events.unregister("post_execute", flush_figures)
+    except (ImportError, ValueError):  # pragma: no cover - other backends
+        pass
+    png = ip.display_formatter.formatters["image/png"]
+    default_png = png.lookup_by_type(Figure)
+
+    def _png(fig):
+        fig._rk_shown = True
+        return default_png(fig)
+
+    def _flush():
+        from IPython.display import display
+
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            if not getattr(fig, "_rk_shown", False):
+                display(fig)
+        plt.close("all")
+
+    png.for_type(Figure, _png)
+    ip.events.register("post_execute", _flush)
+    ip._rk_flush_installed = True
 
 
 def fmt_money(value: float, currency: str = "USD") -> str:
@@ -60,6 +97,8 @@ def show(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int = 30)
     """Display a frame as an HTML table with every cell escaped (untrusted text stays text)."""
     from IPython.display import HTML
 
-    table = frame.head(max_rows).to_html(escape=True, na_rep="–", border=0, classes="rk-table")
+    shown = frame.head(max_rows)
+    plain_index = isinstance(shown.index, pd.RangeIndex)
+    table = shown.to_html(escape=True, na_rep="–", border=0, classes="rk-table", index=not plain_index)
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     return HTML(cap + table)
