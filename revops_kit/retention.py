@@ -1,5 +1,489 @@
-"""Retention and churn KPIs: logo and revenue churn, GRR, NRR, renewals, cohorts and survival."""
+"""Retention and churn KPIs: logo churn, revenue churn, GRR, NRR, quick ratio, expansion and
+renewal rates.
+
+All of them read the MRR movements of :mod:`revops_kit.revenue` (same month spine, same integer
+cents, same categories). A period's **start** is the month before it (the previous period's last
+month): "customers active at period start" are the customers with MRR > 0 in that month.
+
+Revenue retention (``policy.revenue_retention_basis``)
+------------------------------------------------------
+``"cohort"`` (default). The cohort is the customers active at period start. For each of them
+``s`` = MRR at period start, ``e`` = MRR in the period's last month valued at the period-start
+rates (constant currency: its local MRR × the start month's rate; with one currency or
+``fx_mode="fixed"`` simply its MRR), 0 if inactive then::
+
+    NRR                     = Σ e ÷ Σ s
+    GRR                     = Σ min(e, s) ÷ Σ s
+    gross revenue churn     = Σ max(s − e, 0) ÷ Σ s   = 1 − GRR
+    net revenue churn       = (Σ s − Σ e) ÷ Σ s        = 1 − NRR
+    expansion rate          = Σ max(e − s, 0) ÷ Σ s    = NRR − GRR
+
+``"movements"`` sums the period's bridge movements of every customer (including customers new
+in the period), as ChartMogul's MRR churn rates do::
+
+    gross revenue churn = (contraction + churn) ÷ MRR_start
+    net revenue churn   = (contraction + churn − expansion − reactivation) ÷ MRR_start
+    GRR = 1 − gross revenue churn;  NRR = 1 − net revenue churn;  expansion rate = expansion ÷ MRR_start
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import numpy as np
+import pandas as pd
+
+from ._common import as_list, ratio_frame
+from .catalog import register
+from .errors import RevOpsError
+from .periods import Period, PeriodLike, as_period
+from .policies import DEFAULT_POLICY, MetricPolicy
+from .revenue import (_CHURN, _month_int, _OPEN, _bridge_cents, _group_codes, _kpi_frame, _kw,
+                      _period_rows, _grid, _split_by, mrr_bridge)
+
+__all__ = [
+    "logo_churn_rate",
+    "revenue_retention",
+    "grr",
+    "nrr",
+    "gross_revenue_churn_rate",
+    "net_revenue_churn_rate",
+    "expansion_rate",
+    "quick_ratio",
+    "renewal_rate",
+    "renewals",
+    "retention_trend",
+]
+
+
+def _first_last(period: Period) -> tuple[int, int]:
+    return (int(_month_int([period.start], ceil=False)[0]),
+            int(_month_int([period.last_month], ceil=False)[0]))
+
+
+def _distinct_by_group(ent: np.ndarray, gcode: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(gcode[np.unique(ent)], minlength=k)
+
+
+# ---------------------------------------------------------------------- logo churn
+def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                    by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                    fx_rates: pd.DataFrame | None = None,
+                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Logo (customer) churn rate of ``period``.
+
+    Default policy::
+
+        logo churn = customers with a churn movement in the period
+                     ÷ customers active at period start (MRR > 0 in the month before it)
+
+    A customer counts once however often it churns. Policy fields read:
+
+    * ``churn_exclude_new_in_period=True`` (ChartMogul): only customers active at period start
+      count in the numerator, i.e. customers who joined (new or reactivated) and churned inside
+      the period are left out; the rate is then within [0, 1].
+    * ``churn_denominator="average"``: divide by (customers at start + customers at end) ÷ 2.
+
+    With a subscription column in ``by`` (e.g. ``product``) a "customer" is a customer × value.
+    Needs no currency conversion (``fx_rates`` is accepted and ignored). Zero customers at start
+    gives NaN and a ZeroDenominatorWarning.
+
+    Returns
+    -------
+    DataFrame
+        ``[by], value, numerator (churned), denominator, customers_start, customers_end,
+        customers_churned``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+    ...     "start_date": pd.to_datetime(["2024-01-01"] * 3 + ["2025-01-01"]),
+    ...     "end_date": pd.to_datetime(["2025-02-01", None, None, "2025-03-01"]),
+    ...     "mrr": [10.0, 10.0, 10.0, 10.0]})
+    >>> logo_churn_rate(subs, "2025-Q1")[["numerator", "denominator", "value"]].iloc[0].tolist()
+    [2.0, 3.0, 0.6666666666666666]
+    """
+    p = as_period(period)
+    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
+                               policy=policy, convert=False)
+    gcode, groups = _group_codes(ents, by)
+    k = len(groups)
+    first_m, last_m = _first_last(p)
+    start_ents = g.ent[(g.month == first_m) & g.prev_active]
+    churn_rows = g.cat == _CHURN
+    churned = g.ent[churn_rows]
+    if policy.churn_exclude_new_in_period:
+        churned = np.intersect1d(churned, start_ents)
+    n_start = _distinct_by_group(start_ents, gcode, k)
+    n_end = _distinct_by_group(g.ent[(g.month == last_m) & g.active], gcode, k)
+    n_churn = _distinct_by_group(churned, gcode, k)
+    den = n_start.astype(float) if policy.churn_denominator == "start" else (n_start + n_end) / 2.0
+    out = _kpi_frame(groups, by, customers_churned=n_churn, churn_base=den,
+                     customers_start=n_start, customers_end=n_end)
+    out = ratio_frame(out, "customers_churned", "churn_base",
+                      what="logo churn rate (no customers at period start)", by=by)
+    return out[by + ["value", "numerator", "denominator", "customers_start", "customers_end",
+                     "customers_churned"]]
+
+
+# ---------------------------------------------------------------------- revenue retention
+def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                      by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                      fx_rates: pd.DataFrame | None = None,
+                      policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Components of revenue retention for ``period`` (see the module docstring for formulas).
+
+    Returns one row per group with ``mrr_start`` (Σ s), ``retained`` (Σ min(e, s), or
+    start − contraction − churn), ``expanded`` (Σ max(e − s, 0), or expansion), ``mrr_end_cohort``
+    (Σ e, or start + expansion + reactivation − contraction − churn), ``lost_gross`` and
+    ``lost_net``, and ``customers_start``. All amounts in the reporting currency.
+    """
+    p = as_period(period)
+    by_list = as_list(by)
+    if policy.revenue_retention_basis == "movements":
+        b = mrr_bridge(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
+                       policy=policy)
+        out = b[by_list].copy() if by_list else pd.DataFrame(index=b.index)
+        out["mrr_start"] = b["mrr_start"]
+        lost = b["contraction"] + b["churn"]
+        out["retained"] = b["mrr_start"] - lost
+        out["expanded"] = b["expansion"]
+        out["mrr_end_cohort"] = b["mrr_start"] + b["expansion"] + b["reactivation"] - lost
+        out["lost_gross"] = lost
+        out["lost_net"] = lost - b["expansion"] - b["reactivation"]
+        out["customers_start"] = b["customers_start"]
+        return out.reset_index(drop=True)
+    g, ents, by_list = _period_rows(subscriptions, p, by=by, customers=customers,
+                                    fx_rates=fx_rates, policy=policy)
+    gcode, groups = _group_codes(ents, by_list)
+    k = len(groups)
+    first_m, last_m = _first_last(p)
+    n_ent = len(ents)
+    srow = (g.month == first_m) & g.prev_active
+    s = np.zeros(n_ent, dtype=np.int64)
+    s[g.ent[srow]] = g.prev[srow]
+    erow = (g.month == last_m) & g.active
+    e = np.zeros(n_ent, dtype=np.int64)
+    if g.local is None:
+        e[g.ent[erow]] = g.mrr[erow]
+    else:  # end MRR revalued at the period-start rates (constant currency)
+        e[g.ent[erow]] = np.rint(g.local[erow] * np.nan_to_num(g.start_rates)).sum(axis=1)
+    cohort = s > 0
+    e = np.where(cohort, e, 0)
+
+    def gsum(values):
+        return np.rint(np.bincount(gcode[cohort], weights=values[cohort].astype(float),
+                                   minlength=k)).astype(np.int64)
+
+    start, end = gsum(s), gsum(e)
+    retained, expanded = gsum(np.minimum(e, s)), gsum(np.maximum(e - s, 0))
+    out = _kpi_frame(groups, by_list, mrr_start=start / 100, retained=retained / 100,
+                     expanded=expanded / 100, mrr_end_cohort=end / 100,
+                     lost_gross=(start - retained) / 100, lost_net=(start - end) / 100,
+                     customers_start=np.bincount(gcode[cohort], minlength=k))
+    return out
+
+
+def _retention_kpi(column: str, what: str):
+    def compute(subscriptions, period, *, by=None, customers=None, fx_rates=None,
+                policy=DEFAULT_POLICY):
+        r = revenue_retention(subscriptions, period, by=by, customers=customers,
+                              fx_rates=fx_rates, policy=policy)
+        out = ratio_frame(r, column, "mrr_start", what=f"{what} (no MRR at period start)",
+                          by=as_list(by))
+        return out[as_list(by) + ["value", "numerator", "denominator", "customers_start"]]
+
+    return compute
+
+
+_nrr = _retention_kpi("mrr_end_cohort", "NRR")
+_grr = _retention_kpi("retained", "GRR")
+_gross_churn = _retention_kpi("lost_gross", "gross revenue churn rate")
+_net_churn = _retention_kpi("lost_net", "net revenue churn rate")
+_expansion = _retention_kpi("expanded", "expansion rate")
+
+
+def nrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
+        fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Net revenue retention of ``period``.
+
+    Cohort basis (default): NRR = Σ_cohort e ÷ Σ_cohort s (end MRR at constant currency of the
+    customers active at period start ÷ their start MRR). Movements basis:
+    (MRR_start + expansion + reactivation − contraction − churn) ÷ MRR_start over all customers.
+    Reads ``revenue_retention_basis`` and the FX fields. Returns ``value, numerator,
+    denominator, customers_start``.
+    """
+    return _nrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+
+
+def grr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
+        fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Gross revenue retention: Σ_cohort min(e, s) ÷ Σ_cohort s (cohort basis, default), or
+    (MRR_start − contraction − churn) ÷ MRR_start (movements basis). Within [0, 1] on the cohort
+    basis."""
+    return _grr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+
+
+def gross_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None,
+                             customers=None, fx_rates=None,
+                             policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Gross revenue churn rate = 1 − GRR: Σ_cohort max(s − e, 0) ÷ Σ s (cohort basis), or
+    (contraction + churn) ÷ MRR_start (movements basis)."""
+    return _gross_churn(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                        policy=policy)
+
+
+def net_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None,
+                           customers=None, fx_rates=None,
+                           policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Net revenue churn rate = 1 − NRR: (Σ s − Σ e) ÷ Σ s (cohort basis), or (contraction +
+    churn − expansion − reactivation) ÷ MRR_start (movements basis). Negative when expansion
+    outweighs losses."""
+    return _net_churn(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                      policy=policy)
+
+
+def expansion_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
+                   fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Expansion rate = Σ_cohort max(e − s, 0) ÷ Σ s = NRR − GRR (cohort basis), or
+    expansion ÷ MRR_start (movements basis)."""
+    return _expansion(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                      policy=policy)
+
+
+def quick_ratio(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
+                fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """SaaS quick ratio = (new + expansion + reactivation) ÷ (contraction + churn), from the
+    period's MRR bridge (FX impact excluded). NaN + warning when nothing was lost."""
+    b = mrr_bridge(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                   policy=policy)
+    by = as_list(by)
+    b["gained"] = b["new"] + b["expansion"] + b["reactivation"]
+    b["lost"] = b["contraction"] + b["churn"]
+    out = ratio_frame(b, "gained", "lost", what="quick ratio (no contraction or churn)", by=by)
+    return out[by + ["value", "numerator", "denominator"]]
+
+
+# ---------------------------------------------------------------------- renewals
+def renewals(subscriptions: pd.DataFrame, period: PeriodLike, *,
+             opportunities: pd.DataFrame | None = None, by: str | list[str] | None = None,
+             customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+             policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Renewal events of ``period``, one row per customer and contract term.
+
+    ``policy.renewal_basis == "contracts"`` (default) uses subscription contract terms
+    (``committed_end_date``): a term of a customer ends in month ``T`` = the first month after
+    ``committed_end_date`` (``ceil`` to a month start, like ``end_date``) and lasted
+    ``T − min(start month of the customer's rows with that committed end) ≥
+    policy.renewal_min_term_months`` months (default 12: monthly terms are not renewals). It is
+    *due* in the period when ``T`` is in the period and the customer was active in ``T − 1``;
+    *renewed* when the customer is active in ``T``. Amounts: ``due_mrr`` = MRR in ``T − 1``,
+    ``renewed_mrr`` = min(MRR in ``T``, due_mrr) (gross: uplift not counted).
+
+    ``"opportunities"`` uses closed renewal opportunities (``type == "renewal"``, ``is_closed``,
+    ``close_date`` in the period): due = closed, renewed = won; amounts are the opportunity
+    ``amount`` converted at the close month's rate (due = all closed, renewed = won).
+    """
+    p = as_period(period)
+    by_list = as_list(by)
+    if policy.renewal_basis == "opportunities":
+        return _renewals_from_opportunities(opportunities, p, by_list, customers, fx_rates, policy)
+    subs = subscriptions
+    if "committed_end_date" not in subs.columns:
+        raise RevOpsError("renewal_rate (policy.renewal_basis='contracts'): subscriptions has no "
+                          "column 'committed_end_date'")
+    first_m, last_m = _first_last(p)
+    c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
+    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
+    terms = pd.DataFrame({"customer_id": subs["customer_id"].to_numpy(), "T": c, "s": s})
+    terms = terms[terms["T"] != _OPEN]
+    terms = terms.groupby(["customer_id", "T"], sort=True)["s"].min().reset_index()
+    terms = terms[(terms["T"] >= first_m) & (terms["T"] <= last_m)
+                  & (terms["T"] - terms["s"] >= policy.renewal_min_term_months)]
+    grain, cust_cols = _split_by(subs, by_list)
+    if grain:
+        raise RevOpsError(f"renewal_rate (contracts) is per customer; cannot group by "
+                          f"subscription column(s) {grain}")
+    g = _grid(subs, start=p.start - pd.DateOffset(months=1), end=p.end, fx_rates=fx_rates,
+              policy=policy)
+    ids = g.entities["customer_id"].to_numpy()
+    mv = pd.DataFrame({"customer_id": ids[g.ent], "month": g.month, "mrr": g.mrr})
+    mv = mv.set_index(["customer_id", "month"])["mrr"]
+    before = mv.reindex(pd.MultiIndex.from_arrays([terms["customer_id"], terms["T"] - 1]))
+    after = mv.reindex(pd.MultiIndex.from_arrays([terms["customer_id"], terms["T"]]))
+    terms["due_mrr"] = before.fillna(0).to_numpy() / 100
+    terms["after_mrr"] = after.fillna(0).to_numpy() / 100
+    terms = terms[terms["due_mrr"] > 0].copy()
+    terms["renewed"] = terms["after_mrr"] > 0
+    terms["renewed_mrr"] = np.minimum(terms["after_mrr"], terms["due_mrr"])
+    terms["month"] = pd.to_datetime(terms["T"].astype("int64").to_numpy().astype("datetime64[M]"))
+    out = terms.drop(columns=["T", "s"]).reset_index(drop=True)
+    from ._common import attach_columns
+
+    out = attach_columns(out, customers, cust_cols, table="subscriptions")
+    return out
+
+
+def _renewals_from_opportunities(opp, p, by, customers, fx_rates, policy):
+    from ._common import attach_columns, to_reporting_currency
+
+    if opp is None:
+        raise RevOpsError("renewal_rate (policy.renewal_basis='opportunities') needs the "
+                          "opportunities table")
+    closed = opp["is_closed"].fillna(False).astype(bool) if "is_closed" in opp.columns else \
+        opp["is_won"].notna()
+    sel = (opp["type"] == "renewal") & closed & p.mask(opp["close_date"])
+    frame = opp.loc[sel].copy()
+    frame["month"] = frame["close_date"].dt.to_period("M").dt.to_timestamp()
+    amount = to_reporting_currency(frame.assign(amount=frame["amount"].fillna(0.0)), "amount",
+                                   "month", fx_rates, policy, table="opportunities")
+    frame["renewed"] = frame["is_won"].fillna(False).astype(bool)
+    frame["due_mrr"] = amount.to_numpy() / 12
+    frame["renewed_mrr"] = np.where(frame["renewed"], frame["due_mrr"], 0.0)
+    frame = attach_columns(frame, customers, by, table="opportunities")
+    return frame[["customer_id", "month"] + by + ["due_mrr", "renewed", "renewed_mrr"]] \
+        .reset_index(drop=True)
+
+
+def renewal_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, amount: bool = False,
+                 opportunities: pd.DataFrame | None = None, by: str | list[str] | None = None,
+                 customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+                 policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Renewal rate of ``period`` by count (default) or by amount.
+
+    count:  renewed terms ÷ terms due;  amount: Σ renewed_mrr ÷ Σ due_mrr — see :func:`renewals`
+    for what is due and renewed under ``policy.renewal_basis`` (contracts: ``committed_end_date``
+    terms of at least ``renewal_min_term_months``; opportunities: closed renewal opportunities).
+    """
+    r = renewals(subscriptions, period, opportunities=opportunities, by=by, customers=customers,
+                 fx_rates=fx_rates, policy=policy)
+    by = as_list(by)
+    r = r.assign(n=1, won=r["renewed"].astype(int))
+    if by:
+        agg = r.groupby(by, observed=True, dropna=False)[["n", "won", "due_mrr", "renewed_mrr"]] \
+            .sum().reset_index()
+    else:
+        agg = pd.DataFrame({"n": [len(r)], "won": [int(r["won"].sum())],
+                            "due_mrr": [float(r["due_mrr"].sum())],
+                            "renewed_mrr": [float(r["renewed_mrr"].sum())]})
+    num, den = ("renewed_mrr", "due_mrr") if amount else ("won", "n")
+    out = ratio_frame(agg, num, den, what="renewal rate (nothing due for renewal)", by=by)
+    out = out.rename(columns={"n": "renewals_due", "won": "renewed"})
+    return out[by + ["value", "numerator", "denominator", "renewals_due", "renewed"]]
+
+
+# ---------------------------------------------------------------------- trends
+def retention_trend(subscriptions: pd.DataFrame, periods, *, by=None, customers=None,
+                    fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """NRR, GRR, logo churn and gross revenue churn for each period of ``periods`` (tidy:
+    ``period, [by], kpi, value``)."""
+    frames = []
+    kw = dict(by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+    for period in periods:
+        p = as_period(period)
+        for name, func in (("nrr", nrr), ("grr", grr), ("logo_churn_rate", logo_churn_rate),
+                           ("gross_revenue_churn_rate", gross_revenue_churn_rate)):
+            f = func(subscriptions, p, **kw)
+            f = f[as_list(by) + ["value"]].assign(period=str(p), period_end=p.last_month, kpi=name)
+            frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    return out[["period", "period_end"] + as_list(by) + ["kpi", "value"]]
+
+
+# ---------------------------------------------------------------------- catalogue
+@register("customers_churned", label="Churned customers", unit="count", good="down",
+          family="retention",
+          formula="customers with a churn movement (MRR > 0 → 0) in the period; "
+                  "policy.churn_exclude_new_in_period keeps only those active at period start",
+          tables=("subscriptions",))
+def _kpi_customers_churned(data, period: Period, *, by, policy):
+    out = logo_churn_rate(data.subscriptions, period, by=by, customers=data.customers,
+                          policy=policy)
+    return out.assign(value=out["customers_churned"].astype(float)).drop(
+        columns=["numerator", "denominator"])
+
+
+@register("logo_churn_rate", label="Logo churn rate", unit="ratio", good="down", family="retention",
+          formula="customers churned in the period ÷ customers active at period start "
+                  "(policy: churn_denominator start|average, churn_exclude_new_in_period)",
+          tables=("subscriptions",))
+def _kpi_logo_churn_rate(data, period: Period, *, by, policy):
+    return logo_churn_rate(data.subscriptions, period, by=by, customers=data.customers,
+                           policy=policy)
+
+
+@register("gross_revenue_churn_rate", label="Gross revenue churn rate", unit="ratio", good="down",
+          family="retention",
+          formula="Σ over customers active at period start of max(MRR_start − MRR_end, 0) ÷ "
+                  "MRR_start (= 1 − GRR); movements basis: (contraction + churn) ÷ MRR_start",
+          tables=("subscriptions",))
+def _kpi_gross_revenue_churn_rate(data, period: Period, *, by, policy):
+    return gross_revenue_churn_rate(data.subscriptions, period, **_kw(data, by, policy))
+
+
+@register("net_revenue_churn_rate", label="Net revenue churn rate", unit="ratio", good="down",
+          family="retention",
+          formula="(MRR_start − MRR_end of customers active at period start) ÷ MRR_start "
+                  "(= 1 − NRR); movements basis: (contraction + churn − expansion − "
+                  "reactivation) ÷ MRR_start",
+          tables=("subscriptions",))
+def _kpi_net_revenue_churn_rate(data, period: Period, *, by, policy):
+    return net_revenue_churn_rate(data.subscriptions, period, **_kw(data, by, policy))
+
+
+@register("grr", label="Gross revenue retention", unit="ratio", good="up", family="retention",
+          headline=True,
+          formula="Σ over customers active at period start of min(MRR_end, MRR_start) ÷ Σ "
+                  "MRR_start, at constant currency; movements basis: (MRR_start − contraction − "
+                  "churn) ÷ MRR_start",
+          tables=("subscriptions",))
+def _kpi_grr(data, period: Period, *, by, policy):
+    return grr(data.subscriptions, period, **_kw(data, by, policy))
+
+
+@register("nrr", label="Net revenue retention", unit="ratio", good="up", family="retention",
+          headline=True,
+          formula="MRR_end of customers active at period start (constant currency) ÷ their "
+                  "MRR_start = (MRR_start + expansion + reactivation − contraction − churn) ÷ "
+                  "MRR_start over that cohort",
+          tables=("subscriptions",))
+def _kpi_nrr(data, period: Period, *, by, policy):
+    return nrr(data.subscriptions, period, **_kw(data, by, policy))
+
+
+@register("expansion_rate", label="Expansion rate", unit="ratio", good="up", family="retention",
+          formula="Σ over customers active at period start of max(MRR_end − MRR_start, 0) ÷ "
+                  "MRR_start (= NRR − GRR); movements basis: expansion ÷ MRR_start",
+          tables=("subscriptions",))
+def _kpi_expansion_rate(data, period: Period, *, by, policy):
+    return expansion_rate(data.subscriptions, period, **_kw(data, by, policy))
+
+
+@register("quick_ratio", label="SaaS quick ratio", unit="multiple", good="up", family="retention",
+          formula="(new + expansion + reactivation MRR) ÷ (contraction + churned MRR) in the period",
+          tables=("subscriptions",))
+def _kpi_quick_ratio(data, period: Period, *, by, policy):
+    return quick_ratio(data.subscriptions, period, **_kw(data, by, policy))
+
+
+def _renewal_kw(data, by, policy):
+    if policy.renewal_basis == "opportunities":
+        data.require("opportunities", what="renewal rate (policy.renewal_basis='opportunities')")
+    return {"opportunities": data.opportunities, **_kw(data, by, policy)}
+
+
+@register("renewal_rate", label="Renewal rate", unit="ratio", good="up", family="retention",
+          formula="contract terms (committed_end_date, ≥ 12 months) ending in the period whose "
+                  "customer is still active the month after ÷ terms ending; "
+                  "policy.renewal_basis='opportunities': won ÷ closed renewal opportunities",
+          tables=("subscriptions",))
+def _kpi_renewal_rate(data, period: Period, *, by, policy):
+    return renewal_rate(data.subscriptions, period, **_renewal_kw(data, by, policy))
+
+
+@register("renewal_rate_amount", label="Renewal rate (amount)", unit="ratio", good="up",
+          family="retention",
+          formula="Σ min(MRR after, MRR before) ÷ Σ MRR before the term end, over contract terms "
+                  "ending in the period; opportunities basis: won ÷ closed renewal amount",
+          tables=("subscriptions",))
+def _kpi_renewal_rate_amount(data, period: Period, *, by, policy):
+    return renewal_rate(data.subscriptions, period, amount=True, **_renewal_kw(data, by, policy))

@@ -1,20 +1,647 @@
-"""Revenue KPIs: MRR, ARR and active customers.
+"""Revenue KPIs: MRR movements and bridge, MRR, ARR, ARPA, growth, TCV/ACV and revenue backlog.
 
-A month's MRR is the sum over a customer's subscription periods with
-``start_date <= month < end_date`` (half-open; an empty ``end_date`` is still running), converted
-to the reporting currency. A period's MRR is the MRR of its last month (period-end MRR).
+Definitions (every function below states the formula it computes)
+-----------------------------------------------------------------
+* **Month spine.** Months are month starts. A subscription period is active in month ``m`` when
+  ``start_date <= m < end_date`` (half-open; an empty ``end_date`` is still running). So a period
+  starting mid-month counts from the next month, and one ending mid-month still counts in the month
+  it ends in.
+* **MRR of a customer-month** = Σ ``mrr`` of its active subscription periods, in the reporting
+  currency. Money is handled in **integer cents**: each period's ``mrr`` is rounded to the cent,
+  a customer's month is summed per currency exactly, and converted once per customer × month ×
+  currency (``round(local_cents × rate)``, half to even). So no summation order can turn
+  "unchanged" into a tiny expansion, and the MRR bridge identity holds exactly in cents.
+* **Active** means local MRR > 0. A customer's **first active month** is its *new* month.
+* **Movements** (``mrr_movements``) compare each customer-month with the previous month; the
+  category is decided by one ordered rule (dbt mrr-playbook order)::
+
+      new           active now, first active month ever
+      churn         not active now, active the previous month
+      reactivation  active now, not active the previous month, not the first month
+      expansion     active both months, constant-currency change > 0
+      contraction   active both months, constant-currency change < 0
+      unchanged     otherwise
+
+* **FX impact** (``policy.fx_mode == "period"``): for a customer active in both ``m-1`` and ``m``,
+  ``fx_impact = Σ_currency round(L_{m-1} × r_m) − round(L_{m-1} × r_{m-1})``: last month's local
+  MRR revalued at this month's rate minus as it was reported. The movement amount is
+  ``change − fx_impact = MRR_m − round(L_{m-1} × r_m)``: new, expansion, contraction and churn are
+  measured at constant currency. New, reactivation and churn rows have ``fx_impact = 0`` (churn is
+  the MRR lost as reported the month before). With ``fx_mode == "fixed"`` every month uses one
+  rate and ``fx_impact`` is 0. The ``dbt_mrr_playbook`` preset (``fx_in_movements=True``) folds
+  currency movement into expansion/contraction, as the playbook, which knows no currencies, does.
+* **Bridge** over a period (``mrr_bridge``): ``mrr_start`` is the MRR of the month before the
+  period, ``mrr_end`` the MRR of its last month, and each movement line sums that category's
+  movement amounts over the period's months:
+  ``mrr_start + new + expansion + reactivation − contraction − churn + fx_impact = mrr_end``.
+* **Grain.** Without ``by`` (or with customer columns such as ``segment``) a row is a customer.
+  With a subscription column (``product``, ``plan``, ``currency``) the grain is customer × that
+  column: a customer's first month on a product is *new* for that product.
+
+The same vectorised core (one ``np.repeat`` to a flat customer × month array, ``np.bincount`` of
+cents onto dense integer keys, a cumulative sum, a shifted array for the previous month and a
+lookup table for the category) serves every KPI; ``benchmarks/bench_mrr.py`` times it against the
+same definitions in DuckDB SQL.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
-from ._common import as_list, attach_columns, to_reporting_currency
+from ._common import as_list, attach_columns, ratio_frame, safe_divide
 from .catalog import register
+from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
-__all__ = ["active_subscriptions", "mrr", "arr", "customers_active", "mrr_series"]
+__all__ = [
+    "CATEGORIES",
+    "active_subscriptions",
+    "mrr_movements",
+    "mrr_bridge",
+    "mrr_bridge_series",
+    "mrr",
+    "arr",
+    "customers_active",
+    "mrr_series",
+    "mrr_movement_kpi",
+    "customer_counts",
+    "arpa",
+    "new_customer_arpa",
+    "revenue_growth_rate",
+    "contract_values",
+    "tcv",
+    "acv",
+    "revenue_backlog",
+    "top_movements",
+    "MRRInputError",
+]
+
+#: Movement categories, in the order of the classification rule; codes index this tuple.
+CATEGORIES = ("unchanged", "new", "expansion", "contraction", "churn", "reactivation")
+_UNCHANGED, _NEW, _EXPANSION, _CONTRACTION, _CHURN, _REACTIVATION = range(6)
+_BRIDGE_LINES = ("new", "expansion", "reactivation", "contraction", "churn")
+_REQUIRED = ("customer_id", "start_date", "end_date", "mrr")
+
+
+class MRRInputError(RevOpsError, ValueError):
+    """Subscriptions or FX rates cannot be turned into MRR (missing column, bad value, no rate)."""
+
+
+# ---------------------------------------------------------------------- month arithmetic
+def _month_int(values, *, ceil: bool) -> np.ndarray:
+    """Months since 1970-01 (int64) of datetime values; ``ceil`` moves mid-month dates to the next
+    month start. NaT gives ``_OPEN``."""
+    v = np.asarray(values, dtype="datetime64[ns]")
+    m = v.astype("datetime64[M]")
+    out = m.astype(np.int64)
+    if ceil:
+        out = out + (m.astype("datetime64[ns]") != v)
+    out[np.isnat(v)] = _OPEN
+    return out
+
+
+_OPEN = np.iinfo(np.int64).max // 4
+
+
+def _month_ts(m: np.ndarray) -> np.ndarray:
+    return np.asarray(m, dtype=np.int64).astype("datetime64[M]").astype("datetime64[ns]")
+
+
+def _as_month(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, Period):
+        return int(_month_int([value.start], ceil=False)[0])
+    return int(_month_int([pd.Timestamp(value)], ceil=True)[0])
+
+
+def _window(start, end) -> tuple[int | None, int | None]:
+    if isinstance(start, Period) and end is None:
+        return _as_month(start), int(_month_int([start.end], ceil=False)[0])
+    if isinstance(end, Period):
+        end = end.end
+    return _as_month(start), _as_month(end)
+
+
+# ---------------------------------------------------------------------- the core
+@dataclass
+class _Grid:
+    """Flat customer × month arrays (one row per entity-month of each entity's span)."""
+
+    ent: np.ndarray        # entity code of each row
+    month: np.ndarray      # int month of each row
+    mrr: np.ndarray        # int64 cents, reporting currency (None when not converted)
+    prev: np.ndarray       # int64 cents of the previous month
+    fx: np.ndarray         # int64 cents of FX impact
+    cat: np.ndarray        # int8 category code
+    active: np.ndarray     # bool, local MRR > 0
+    prev_active: np.ndarray
+    entities: pd.DataFrame  # one row per entity code: customer_id (+ grain columns)
+    lo: int
+    hi: int
+    local: np.ndarray | None = None        # (rows, currencies) local cents when converted
+    start_rates: np.ndarray | None = None  # rates of month lo - 1 per currency (when converted)
+
+
+def _lookup_table() -> np.ndarray:
+    # key = active + 2*prev_active + 4*first + 8*(sign(move)+1)
+    table = np.full(24, _UNCHANGED, dtype=np.int8)
+    for key in range(24):
+        act, prev, first, sign = key & 1, (key >> 1) & 1, (key >> 2) & 1, (key >> 3) - 1
+        if act and first:
+            table[key] = _NEW
+        elif not act and prev:
+            table[key] = _CHURN
+        elif act and not prev:
+            table[key] = _REACTIVATION
+        elif act and prev and sign > 0:
+            table[key] = _EXPANSION
+        elif act and prev and sign < 0:
+            table[key] = _CONTRACTION
+    return table
+
+
+_CATEGORY_TABLE = _lookup_table()
+
+
+def _check_subscriptions(subs: pd.DataFrame, grain: list[str]) -> None:
+    if not isinstance(subs, pd.DataFrame):
+        raise MRRInputError(f"subscriptions must be a DataFrame, got {type(subs).__name__}")
+    missing = [c for c in list(_REQUIRED) + grain if c not in subs.columns]
+    if missing:
+        raise MRRInputError(
+            f"subscriptions: missing column(s) {missing}; expected {list(_REQUIRED)} "
+            f"(got {list(subs.columns)})")
+
+
+def _cents(subs: pd.DataFrame) -> np.ndarray:
+    values = pd.to_numeric(subs["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5]
+        raise MRRInputError(
+            f"subscriptions: column 'mrr' must be a finite amount >= 0; got "
+            f"{subs['mrr'].iloc[rows].tolist()} at row(s) {rows.tolist()}")
+    return np.rint(values * 100.0).astype(np.int64)
+
+
+def _rate_matrix(fx_rates: pd.DataFrame | None, currencies: list, m0: int, m1: int,
+                 policy: MetricPolicy) -> np.ndarray:
+    """Rates for months ``m0..m1-1`` (rows) × ``currencies`` (columns); NaN where unknown."""
+    n = max(m1 - m0, 0)
+    out = np.full((n, len(currencies)), np.nan)
+    for j, cur in enumerate(currencies):
+        if cur == policy.reporting_currency:
+            out[:, j] = 1.0
+    foreign = [j for j, c in enumerate(currencies) if c != policy.reporting_currency]
+    if not foreign or fx_rates is None:
+        return out
+    months = _month_int(fx_rates["month"].to_numpy(), ceil=False)
+    cur = fx_rates["currency"].to_numpy()
+    rate = pd.to_numeric(fx_rates["rate"], errors="coerce").to_numpy(dtype="float64")
+    if policy.fx_mode == "fixed":
+        fixed = _as_month(policy.fx_fixed_month) if policy.fx_fixed_month else int(months.min())
+        for j in foreign:
+            hit = (months == fixed) & (cur == currencies[j])
+            if hit.any():
+                out[:, j] = rate[hit][-1]
+        return out
+    for j in foreign:
+        hit = (cur == currencies[j]) & (months >= m0) & (months < m1)
+        out[months[hit] - m0, j] = rate[hit]
+    return out
+
+
+def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str] | None = None,
+          fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
+          convert: bool = True) -> _Grid:
+    """Compute MRR, previous MRR, FX impact and category for every entity-month.
+
+    ``convert=False`` skips currency conversion (activity and categories on local amounts only;
+    ``mrr``/``prev``/``fx`` are then local cents summed over currencies and ``fx`` is 0).
+    """
+    grain = list(grain or [])
+    _check_subscriptions(subscriptions, grain)
+    lo_req, hi_req = _window(start, end)
+    subs = subscriptions
+    cents = _cents(subs)
+    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
+    e = _month_int(subs["end_date"].to_numpy(), ceil=True)
+    if np.isnat(np.asarray(subs["start_date"].to_numpy(), dtype="datetime64[ns]")).any():
+        raise MRRInputError("subscriptions: column 'start_date' has missing dates")
+
+    # entities: customer (× grain columns); codes sorted by customer_id then grain values
+    if grain:
+        keys = subs[["customer_id"] + grain]
+        codes, uniques = _factorize_frame(keys)
+        entities = uniques
+    else:
+        codes, uniq = pd.factorize(subs["customer_id"], sort=True)
+        entities = pd.DataFrame({"customer_id": uniq})
+    codes = codes.astype(np.int64)
+    if (codes < 0).any():
+        raise MRRInputError("subscriptions: column 'customer_id' has missing values"
+                            + (f" (or {grain} do)" if grain else ""))
+
+    if hi_req is None:
+        finite_e = e[(e != _OPEN) & (cents > 0)]
+        cand = [s[cents > 0].max() + 1 if (cents > 0).any() else 0]
+        if finite_e.size:
+            cand.append(finite_e.max() + 1)
+        hi = int(max(cand))
+    else:
+        hi = hi_req
+    keep = (cents > 0) & (s < e) & (s < hi)
+    ent, s, e, cents = codes[keep], s[keep], np.minimum(e[keep], hi), cents[keep]
+    cur_codes = None
+    currencies: list = [policy.reporting_currency]
+    if "currency" in subs.columns:
+        cur_raw = subs["currency"].to_numpy(dtype=object)[keep]
+        cur_raw = np.where(pd.isna(cur_raw), policy.reporting_currency, cur_raw)
+        cur_codes, cur_uniq = pd.factorize(cur_raw, sort=True)
+        currencies = list(cur_uniq)
+        if len(currencies) <= 1:
+            currencies = currencies or [policy.reporting_currency]
+            cur_codes = None
+    n_cur = len(currencies)
+    n_ent = len(entities)
+
+    big = np.iinfo(np.int64).max
+    first = np.full(n_ent, big, dtype=np.int64)
+    last = np.full(n_ent, -1, dtype=np.int64)
+    np.minimum.at(first, ent, s)
+    np.maximum.at(last, ent, e)
+    present = last >= 0
+    length = np.where(present, last - first + 1, 0)
+    off = np.zeros(n_ent + 1, dtype=np.int64)
+    np.cumsum(length, out=off[1:])
+    n = int(off[-1])
+    lo = hi if n == 0 else (lo_req if lo_req is not None else int(first[present].min()))
+
+    # difference array on dense keys (flat row × currency), then cumulative sum → local cents
+    base = off[:-1][ent] - first[ent]
+    ks, ke = base + s, base + e
+    if cur_codes is not None:
+        ks, ke = ks * n_cur + cur_codes, ke * n_cur + cur_codes
+    w = cents.astype(np.float64)
+    diff = np.bincount(np.concatenate([ks, ke]), weights=np.concatenate([w, -w]),
+                       minlength=n * n_cur)
+    local = np.rint(np.cumsum(diff.reshape(n, n_cur), axis=0)).astype(np.int64)
+
+    row_ent = np.repeat(np.arange(n_ent, dtype=np.int64), length)
+    month = first[row_ent] + (np.arange(n, dtype=np.int64) - off[:-1][row_ent])
+    is_start = np.zeros(n, dtype=bool)
+    is_start[off[:-1][present]] = True
+    total_local = local.sum(axis=1) if n_cur > 1 else local[:, 0]
+    active = total_local > 0
+    prev_active = np.empty(n, dtype=bool)
+    if n:
+        prev_active[1:] = active[:-1]
+        prev_active[0] = False
+    prev_active &= ~is_start
+
+    # rows in the output window only from here on (plus nothing before: prev comes from row i-1)
+    sel = np.flatnonzero((month >= lo) & (month < hi))
+    mon = month[sel]
+    act, pact = active[sel], prev_active[sel]
+    has_prev = ~is_start[sel]
+    prev_idx = np.where(has_prev, sel - 1, sel)
+
+    needs_fx = convert and (cur_codes is not None or currencies[0] != policy.reporting_currency)
+    l_now = rates = None
+    if not needs_fx:
+        cur_now = total_local[sel]
+        cur_prev = np.where(has_prev, total_local[prev_idx], 0)
+        fx = np.zeros(sel.size, dtype=np.int64)
+        prev_at_now = cur_prev
+    else:
+        rates = _rate_matrix(fx_rates, currencies, lo - 1, hi, policy)
+        r_now = rates[mon - (lo - 1)]          # (rows, currencies)
+        r_before = rates[mon - 1 - (lo - 1)]
+        l_now = local[sel]
+        l_prev = np.where(has_prev[:, None], local[prev_idx], 0)
+        _check_rates(r_now, l_now, mon, currencies, policy, fx_rates)
+        _check_rates(r_before, l_prev, mon - 1, currencies, policy, fx_rates)
+        with np.errstate(invalid="ignore"):
+            cur_now = _convert(l_now, r_now)
+            cur_prev = _convert(l_prev, r_before)
+            prev_at_now = _convert(l_prev, r_now)
+        fx = np.where(act & pact, prev_at_now - cur_prev, 0)
+        if policy.fx_in_movements:
+            fx = np.zeros_like(fx)
+            prev_at_now = cur_prev
+    move = cur_now - cur_prev - fx
+    first_row = is_start[sel]
+    key = act.astype(np.int64) + 2 * pact + 4 * first_row + 8 * (np.sign(move) + 1)
+    cat = _CATEGORY_TABLE[key]
+    window = policy.reactivation_window_months
+    if window is not None:
+        react = np.flatnonzero(cat == _REACTIVATION)
+        if react.size:
+            last_act = np.maximum.accumulate(np.where(active, np.arange(n), -1))
+            gap = sel[react] - last_act[sel[react] - 1] - 1  # inactive months before the return
+            cat[react[gap > window]] = _NEW
+
+    keep_rows = act | pact
+    idx = np.flatnonzero(keep_rows)
+    return _Grid(ent=row_ent[sel][idx], month=mon[idx], mrr=cur_now[idx], prev=cur_prev[idx],
+                 fx=fx[idx], cat=cat[idx], active=act[idx], prev_active=pact[idx],
+                 entities=entities, lo=lo, hi=hi,
+                 local=None if l_now is None else l_now[idx],
+                 start_rates=None if rates is None else rates[0])
+
+
+def _convert(local: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    conv = np.rint(local * np.nan_to_num(rates, nan=0.0))
+    return conv.sum(axis=1).astype(np.int64)
+
+
+def _check_rates(rates: np.ndarray, local: np.ndarray, months: np.ndarray, currencies: list,
+                 policy: MetricPolicy, fx_rates) -> None:
+    missing = np.isnan(rates) & (local != 0)
+    if not missing.any():
+        return
+    rows, cols = np.nonzero(missing)
+    curs = sorted({currencies[c] for c in cols})
+    mons = sorted(set(pd.DatetimeIndex(_month_ts(months[rows])).strftime("%Y-%m")))
+    if fx_rates is None:
+        raise MRRInputError(
+            f"subscriptions: MRR in {curs} cannot be converted to {policy.reporting_currency}: "
+            f"no fx_rates table was given")
+    detail = (f"fixed month {policy.fx_fixed_month or 'first month of fx_rates'}"
+              if policy.fx_mode == "fixed" else f"month(s) {mons[:6]}")
+    raise MRRInputError(f"fx_rates: no rate for currency {curs} in {detail} "
+                        f"(needed to convert subscriptions to {policy.reporting_currency})")
+
+
+def _factorize_frame(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Codes of the distinct rows of ``frame`` (sorted lexicographically) and those rows."""
+    combo = np.zeros(len(frame), dtype=np.int64)
+    uniques = []
+    for col in frame.columns:
+        values = frame[col].astype(object).where(frame[col].notna(), "(missing)")
+        c, u = pd.factorize(values, sort=True)
+        uniques.append(u)
+        combo = combo * max(len(u), 1) + c
+    codes, combos = pd.factorize(combo, sort=True)
+    cols = {}
+    rest = np.asarray(combos, dtype=np.int64)
+    for col, u in zip(reversed(list(frame.columns)), reversed(uniques)):
+        size = max(len(u), 1)
+        cols[col] = np.asarray(u, dtype=object)[rest % size]
+        rest = rest // size
+    ent = pd.DataFrame({c: cols[c] for c in frame.columns})
+    return codes, ent
+
+
+def _split_by(subscriptions: pd.DataFrame, by) -> tuple[list[str], list[str]]:
+    """``by`` columns → (grain columns found in subscriptions, customer columns)."""
+    by = as_list(by)
+    grain = [c for c in by if c in subscriptions.columns and c != "customer_id"]
+    return grain, [c for c in by if c not in grain]
+
+
+# ---------------------------------------------------------------------- movements
+def mrr_movements(subscriptions: pd.DataFrame, *, start=None, end=None,
+                  customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+                  by: str | list[str] | None = None,
+                  policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """MRR movements: one row per customer × month, classified by one ordered rule.
+
+    For each customer and month ``m`` in ``[start, end)``::
+
+        mrr          = Σ mrr of its subscription periods with start_date <= m < end_date,
+                       in the reporting currency (integer cents, see the module docstring)
+        previous_mrr = the same for m − 1 month
+        change       = mrr − previous_mrr
+        fx_impact    = round(L_{m-1} × r_m) − round(L_{m-1} × r_{m-1}) summed over currencies,
+                       for customers active in both months (0 otherwise)
+        category     = new | churn | reactivation | expansion | contraction | unchanged,
+                       decided in that order on the constant-currency movement change − fx_impact
+
+    The category of a month depends on the customer's whole history, so ``start`` only limits
+    the rows returned (history before it is still read). Rows where the customer is neither
+    active nor was active the month before are omitted (they carry no movement); so a customer's
+    churn shows as one row with ``mrr`` 0 in the month after its last active month.
+
+    Parameters
+    ----------
+    subscriptions : DataFrame
+        ``customer_id, start_date, end_date, mrr`` (+ ``currency``; missing = reporting currency).
+    start, end : month-like or Period, optional
+        Output months ``[start, end)``. Default: from the first active month to the month after
+        the last change (the churn row of the last ending period included).
+    customers : DataFrame, optional
+        Looked up for ``by`` columns that are not subscription columns.
+    fx_rates : DataFrame, optional
+        ``month, currency, rate`` (reporting-currency units per unit); required when a currency
+        other than ``policy.reporting_currency`` is present.
+    by : str or list of str, optional
+        Columns added to each row. Subscription columns (``product``, ``plan``, ``currency``)
+        change the grain to customer × column; customer columns are looked up.
+    policy : MetricPolicy
+        Reads ``reporting_currency``, ``fx_mode``, ``fx_fixed_month``, ``fx_in_movements``,
+        ``reactivation_window_months`` (a return after more inactive months than this is *new*).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, month, [by], mrr, previous_mrr, change, fx_impact, movement, category``
+        where ``movement = change − fx_impact`` (the constant-currency amount), sorted by
+        customer and month. ``category`` is a categorical with :data:`CATEGORIES`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "start_date": pd.to_datetime(["2025-01-01", "2025-03-01", "2025-02-01"]),
+    ...     "end_date": pd.to_datetime(["2025-03-01", "2025-04-01", "2025-03-01"]),
+    ...     "mrr": [100.0, 150.0, 50.0]})
+    >>> m = mrr_movements(subs)
+    >>> m[["customer_id", "mrr", "previous_mrr", "category"]].assign(
+    ...     month=m["month"].dt.strftime("%Y-%m")).to_string(index=False)  # doctest: +NORMALIZE_WHITESPACE
+    'customer_id   mrr  previous_mrr    category   month\\n          a 100.0           0.0         new 2025-01\\n          a 100.0         100.0   unchanged 2025-02\\n          a 150.0         100.0   expansion 2025-03\\n          a   0.0         150.0       churn 2025-04\\n          b  50.0           0.0         new 2025-02\\n          b   0.0          50.0       churn 2025-03'
+    """
+    grain, cust_cols = _split_by(subscriptions, by)
+    g = _grid(subscriptions, start=start, end=end, grain=grain, fx_rates=fx_rates, policy=policy)
+    return _movements_frame(g, customers, cust_cols)
+
+
+def _movements_frame(g: _Grid, customers, cust_cols: list[str]) -> pd.DataFrame:
+    ents = g.entities
+    if cust_cols:
+        ents = attach_columns(ents, customers, cust_cols, table="subscriptions")
+    data = {}
+    for col in ents.columns:
+        values = ents[col].to_numpy()
+        data[col] = values.take(g.ent) if len(values) else values[:0]
+    data["month"] = _month_ts(g.month)
+    data["mrr"] = g.mrr / 100.0
+    data["previous_mrr"] = g.prev / 100.0
+    data["change"] = (g.mrr - g.prev) / 100.0
+    data["fx_impact"] = g.fx / 100.0
+    data["movement"] = (g.mrr - g.prev - g.fx) / 100.0
+    data["category"] = pd.Categorical.from_codes(g.cat.astype(np.int64), categories=list(CATEGORIES))
+    out = pd.DataFrame(data)
+    first = ["customer_id", "month"] + [c for c in ents.columns if c != "customer_id"]
+    return out[first + ["mrr", "previous_mrr", "change", "fx_impact", "movement", "category"]]
+
+
+# ---------------------------------------------------------------------- period aggregates
+def _period_rows(subscriptions, period: Period, *, by, customers, fx_rates, policy, convert=True):
+    """(grid restricted to the period's months, grouping frame per row, group columns)."""
+    grain, cust_cols = _split_by(subscriptions, by)
+    g = _grid(subscriptions, start=period.start, end=period.end, grain=grain, fx_rates=fx_rates,
+              policy=policy, convert=convert)
+    ents = g.entities
+    if cust_cols:
+        ents = attach_columns(ents, customers, cust_cols, table="subscriptions")
+    return g, ents, as_list(by)
+
+
+def _group_codes(ents: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group code per entity and the groups frame (sorted)."""
+    if not by:
+        return np.zeros(len(ents), dtype=np.int64), pd.DataFrame(index=[0])
+    codes, groups = _factorize_frame(ents[by])
+    return codes.astype(np.int64), groups
+
+
+def _bridge_cents(g: _Grid, ents: pd.DataFrame, by: list[str], period: Period):
+    """Per group: start, new, expansion, reactivation, contraction, churn, fx, end (int cents) and
+    customer counts (distinct entities)."""
+    gcode, groups = _group_codes(ents, by)
+    k = len(groups)
+    first_m = int(_month_int([period.start], ceil=False)[0])
+    last_m = int(_month_int([period.last_month], ceil=False)[0])
+    rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
+    move = g.mrr - g.prev - g.fx
+
+    def gsum(mask, values):
+        return np.bincount(rg[mask], weights=values[mask].astype(np.float64), minlength=k)
+
+    out = {
+        "mrr_start": gsum(g.month == first_m, g.prev),
+        "new": gsum(g.cat == _NEW, move),
+        "expansion": gsum(g.cat == _EXPANSION, move),
+        "reactivation": gsum(g.cat == _REACTIVATION, move),
+        "contraction": -gsum(g.cat == _CONTRACTION, move),
+        "churn": -gsum(g.cat == _CHURN, move),
+        "fx_impact": gsum(np.ones(len(move), dtype=bool), g.fx),
+        "mrr_end": gsum(g.month == last_m, g.mrr),
+    }
+    out = {key: np.rint(v).astype(np.int64) for key, v in out.items()}
+
+    def gcount(mask):
+        ents_hit = np.unique(g.ent[mask])
+        return np.bincount(gcode[ents_hit], minlength=k)
+
+    counts = {
+        "customers_start": gcount((g.month == first_m) & g.prev_active),
+        "customers_new": gcount(g.cat == _NEW),
+        "customers_reactivated": gcount(g.cat == _REACTIVATION),
+        "customers_churned": gcount(g.cat == _CHURN),
+        "customers_end": gcount((g.month == last_m) & g.active),
+    }
+    return groups, out, counts
+
+
+def mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
+               customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+               policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """MRR bridge of ``period``: one row per group.
+
+    ``mrr_start`` = MRR of the month before the period; ``mrr_end`` = MRR of its last month;
+    ``new``, ``expansion``, ``reactivation``, ``contraction``, ``churn`` = Σ over the period's
+    months of the constant-currency movement amounts of that category (contraction and churn as
+    positive amounts); ``fx_impact`` = Σ of the FX impact (see :func:`mrr_movements`). Identity::
+
+        mrr_start + new + expansion + reactivation − contraction − churn + fx_impact = mrr_end
+
+    It holds exactly in integer cents for any period and every group (values are cents ÷ 100).
+    Also returns ``net_change`` (= mrr_end − mrr_start) and customer counts ``customers_start``,
+    ``customers_new``, ``customers_reactivated``, ``customers_churned``, ``customers_end``.
+    Reads the policy fields that :func:`mrr_movements` reads.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "start_date": pd.to_datetime(["2025-01-01", "2025-03-01", "2025-02-01"]),
+    ...     "end_date": pd.to_datetime(["2025-03-01", "2025-04-01", "2025-03-01"]),
+    ...     "mrr": [100.0, 150.0, 50.0]})
+    >>> b = mrr_bridge(subs, "2025-Q1")
+    >>> b[["mrr_start", "new", "expansion", "churn", "mrr_end"]].iloc[0].tolist()
+    [0.0, 150.0, 50.0, 50.0, 150.0]
+    """
+    p = as_period(period)
+    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
+                               policy=policy)
+    groups, cents, counts = _bridge_cents(g, ents, by, p)
+    out = groups.reset_index(drop=True) if by else pd.DataFrame(index=[0])
+    for key in ("mrr_start",) + _BRIDGE_LINES + ("fx_impact", "mrr_end"):
+        out[key] = cents[key] / 100.0
+    out["net_change"] = (cents["mrr_end"] - cents["mrr_start"]) / 100.0
+    for key, v in counts.items():
+        out[key] = v
+    out.insert(0, "period", str(p))
+    return out
+
+
+def mrr_bridge_series(subscriptions: pd.DataFrame, periods, *, by=None, customers=None,
+                      fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """:func:`mrr_bridge` for each period of ``periods`` (labels or Periods), stacked."""
+    frames = [mrr_bridge(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
+                         policy=policy) for p in periods]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _kpi_frame(groups: pd.DataFrame, by: list[str], **cols) -> pd.DataFrame:
+    out = groups.reset_index(drop=True).copy() if by else pd.DataFrame(index=[0])
+    for key, v in cols.items():
+        out[key] = v
+    return out
+
+
+def mrr_movement_kpi(subscriptions: pd.DataFrame, period: PeriodLike, line: str, *,
+                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                     fx_rates: pd.DataFrame | None = None,
+                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """One line of :func:`mrr_bridge` as a KPI frame (``value`` + ``customers`` where it applies).
+
+    ``line`` is one of ``new, expansion, reactivation, contraction, churn, fx_impact,
+    net_change``. Contraction and churn are positive amounts of MRR lost.
+    """
+    allowed = _BRIDGE_LINES + ("fx_impact", "net_change")
+    if line not in allowed:
+        raise MRRInputError(f"mrr_movement_kpi: line must be one of {allowed}, got {line!r}")
+    b = mrr_bridge(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                   policy=policy)
+    by = as_list(by)
+    out = b[by + [line]].rename(columns={line: "value"})
+    count = {"new": "customers_new", "reactivation": "customers_reactivated",
+             "churn": "customers_churned"}.get(line)
+    if count:
+        out["customers"] = b[count]
+    return out
+
+
+# ---------------------------------------------------------------------- point-in-time MRR
+def _month_mrr(subscriptions, month: pd.Timestamp, *, by, customers, fx_rates, policy):
+    """(groups, mrr cents, active customers) for one month."""
+    m = pd.Timestamp(month)
+    g, ents, by = _period_rows(subscriptions, Period.containing(m), by=by, customers=customers,
+                               fx_rates=fx_rates, policy=policy)
+    gcode, groups = _group_codes(ents, by)
+    k = len(groups)
+    rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
+    cents = np.rint(np.bincount(rg, weights=g.mrr.astype(np.float64), minlength=k)).astype(np.int64)
+    customers_n = np.bincount(rg[g.active], minlength=k)
+    return groups, by, cents, customers_n
 
 
 def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.DataFrame | None = None,
@@ -22,7 +649,11 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     """Subscription rows active in ``month`` with ``mrr_reporting`` in the reporting currency.
 
     Active means ``start_date <= month < end_date`` (or ``end_date`` empty) and ``mrr > 0``.
+    ``mrr_reporting`` is each row converted at the month's rate and rounded to the cent (row-level;
+    the KPIs convert per customer × currency, see the module docstring).
     """
+    from ._common import to_reporting_currency
+
     m = pd.Timestamp(month).to_period("M").to_timestamp()
     active = (subscriptions["start_date"] <= m) & (
         subscriptions["end_date"].isna() | (subscriptions["end_date"] > m)
@@ -39,8 +670,9 @@ def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Monthly recurring revenue at the end of ``period``.
 
-    MRR = Σ mrr of subscription periods active in the period's last month, in the reporting
-    currency (``policy.reporting_currency``, converted with ``fx_rates`` per ``policy.fx_mode``).
+    MRR = Σ over customers of their MRR in the period's last month (Σ mrr of subscription periods
+    with ``start_date <= month < end_date``), in the reporting currency, in integer cents
+    (see the module docstring). Reads ``reporting_currency``, ``fx_mode``, ``fx_fixed_month``.
 
     Returns one row per group with ``value`` (MRR) and ``customers`` (active customers).
 
@@ -54,21 +686,15 @@ def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     (150.0, 100.0)
     """
     p = as_period(period)
-    by = as_list(by)
-    active = active_subscriptions(subscriptions, p.last_month, fx_rates=fx_rates, policy=policy)
-    active = attach_columns(active, customers, by, table="subscriptions")
-    if not by:
-        return pd.DataFrame({"value": [float(active["mrr_reporting"].sum())],
-                             "customers": [active["customer_id"].nunique()]})
-    out = active.groupby(by, observed=True, dropna=False).agg(
-        value=("mrr_reporting", "sum"), customers=("customer_id", "nunique")
-    )
-    return out.reset_index()
+    groups, by, cents, n = _month_mrr(subscriptions, p.last_month, by=by, customers=customers,
+                                      fx_rates=fx_rates, policy=policy)
+    return _kpi_frame(groups, by, value=cents / 100.0, customers=n)
 
 
 def arr(subscriptions: pd.DataFrame, period: PeriodLike, **kwargs) -> pd.DataFrame:
     """Annual recurring revenue: ARR = 12 × period-end MRR (same arguments as :func:`mrr`)."""
     out = mrr(subscriptions, period, **kwargs)
+    out["mrr"] = out["value"]
     out["value"] = out["value"] * 12
     return out
 
@@ -86,22 +712,317 @@ def mrr_series(subscriptions: pd.DataFrame, months, *, by: str | list[str] | Non
                policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """MRR and active customers for each month in ``months`` (a month spine).
 
-    Returns columns ``month``, the ``by`` columns, ``mrr`` and ``customers``.
+    Returns columns ``month``, the ``by`` columns, ``mrr`` and ``customers``; every month × group
+    seen in the window appears (0 where nothing is active).
     """
+    months = pd.DatetimeIndex(months)
+    if len(months) == 0:
+        return pd.DataFrame(columns=["month"] + as_list(by) + ["mrr", "customers"])
+    grain, cust_cols = _split_by(subscriptions, by)
+    g = _grid(subscriptions, start=months.min(), end=months.max() + pd.DateOffset(months=1),
+              grain=grain, fx_rates=fx_rates, policy=policy)
+    ents = attach_columns(g.entities, customers, cust_cols, table="subscriptions") if cust_cols \
+        else g.entities
     by = as_list(by)
-    frames = []
-    for month in pd.DatetimeIndex(months):
-        active = active_subscriptions(subscriptions, month, fx_rates=fx_rates, policy=policy)
-        active = attach_columns(active, customers, by, table="subscriptions")
-        if by:
-            g = active.groupby(by, observed=True, dropna=False).agg(
-                mrr=("mrr_reporting", "sum"), customers=("customer_id", "nunique")).reset_index()
+    gcode, groups = _group_codes(ents, by)
+    k = len(groups)
+    want = _month_int(months.to_numpy(), ceil=False)
+    mi = np.searchsorted(want, g.month)
+    ok = (mi < len(want)) & (want[np.minimum(mi, len(want) - 1)] == g.month)
+    rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
+    key = mi[ok] * k + rg[ok]
+    cents = np.rint(np.bincount(key, weights=g.mrr[ok].astype(np.float64),
+                                minlength=len(want) * k)).astype(np.int64)
+    n = np.bincount(key[g.active[ok]], minlength=len(want) * k)
+    out = groups.reset_index(drop=True).loc[np.tile(np.arange(k), len(want))].reset_index(drop=True) \
+        if by else pd.DataFrame(index=range(len(want)))
+    out.insert(0, "month", np.repeat(months.to_numpy(dtype="datetime64[ns]"), k))
+    out["mrr"] = cents / 100.0
+    out["customers"] = n
+    return out
+
+
+# ---------------------------------------------------------------------- counts and ARPA
+def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                    by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Customer counts of ``period`` per group (no currency conversion needed).
+
+    ``customers_start`` (active in the month before the period), ``customers_new`` (first active
+    month in the period), ``customers_reactivated`` and ``customers_churned`` (at least one such
+    movement in the period; distinct customers), ``customers_end`` (active in the last month).
+    """
+    p = as_period(period)
+    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
+                               policy=policy, convert=False)
+    groups, _, counts = _bridge_cents(g, ents, by, p)
+    return _kpi_frame(groups, by, **counts)
+
+
+def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
+         customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Average revenue per account (monthly).
+
+    ``policy.arpa_basis == "end"`` (default)::
+
+        ARPA = MRR in the period's last month ÷ customers active in that month
+
+    ``"average"``: Σ monthly MRR over the period's months ÷ Σ monthly active customers (the
+    average MRR per active customer-month).
+
+    Also returns, for CAC payback and CLV: ``new_mrr`` (Σ MRR of the new movements in the
+    period), ``new_customers`` and ``new_customer_arpa = new_mrr ÷ new_customers`` (the first-month
+    MRR of an average new customer; NaN when there are none).
+
+    Returns
+    -------
+    DataFrame
+        ``[by], value, numerator (MRR), denominator (customers), new_mrr, new_customers,
+        new_customer_arpa``. Zero customers gives NaN and a ZeroDenominatorWarning.
+    """
+    p = as_period(period)
+    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
+                               policy=policy)
+    gcode, groups = _group_codes(ents, by)
+    k = len(groups)
+    rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
+    last_m = int(_month_int([p.last_month], ceil=False)[0])
+    sel = np.ones(len(g.month), dtype=bool) if policy.arpa_basis == "average" else g.month == last_m
+    num = np.rint(np.bincount(rg[sel], weights=g.mrr[sel].astype(np.float64), minlength=k)) / 100
+    den = np.bincount(rg[sel & g.active], minlength=k).astype(np.float64)
+    new = g.cat == _NEW
+    new_mrr = np.rint(np.bincount(rg[new], weights=(g.mrr - g.prev)[new].astype(np.float64),
+                                  minlength=k)) / 100
+    new_n = np.bincount(rg[new], minlength=k)
+    out = _kpi_frame(groups, by, mrr=num, customers=den)
+    out = ratio_frame(out, "mrr", "customers", what="ARPA (no active customers)", by=by)
+    out["new_mrr"] = new_mrr
+    out["new_customers"] = new_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["new_customer_arpa"] = np.where(new_n > 0, new_mrr / np.maximum(new_n, 1), np.nan)
+    return out[by + ["value", "numerator", "denominator", "new_mrr", "new_customers",
+                     "new_customer_arpa"]]
+
+
+def new_customer_arpa(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                      by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                      fx_rates: pd.DataFrame | None = None,
+                      policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """ARPA of the customers new in ``period``.
+
+    new-customer ARPA = Σ MRR of the period's *new* movements (each new customer's MRR in its
+    first active month) ÷ number of new customers. NaN + ZeroDenominatorWarning when none.
+    Returns ``[by], value, numerator, denominator``.
+    """
+    a = arpa(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+    by = as_list(by)
+    out = a[by + ["new_mrr", "new_customers"]]
+    out = ratio_frame(out, "new_mrr", "new_customers", what="new-customer ARPA (no new customers)",
+                      by=by)
+    return out[by + ["value", "numerator", "denominator"]]
+
+
+def revenue_growth_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                        by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                        fx_rates: pd.DataFrame | None = None, compare: str = "previous",
+                        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Recurring-revenue growth rate: (MRR_end − MRR_ref) ÷ MRR_ref.
+
+    ``compare="previous"`` (default): MRR_ref is the MRR at the end of the previous period (the
+    month before this one starts), i.e. MoM for a month, QoQ for a quarter, YoY for a year.
+    ``compare="year_ago"``: MRR_ref is the MRR at the end of the same period a year earlier.
+    Returns ``value, numerator (MRR_end − MRR_ref), denominator (MRR_ref), mrr_end``.
+    """
+    p = as_period(period)
+    if compare not in ("previous", "year_ago"):
+        raise MRRInputError(f"revenue_growth_rate: compare must be 'previous' or 'year_ago', "
+                            f"got {compare!r}")
+    ref = p.previous() if compare == "previous" else p.year_ago()
+    kw = dict(by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+    end = mrr(subscriptions, p, **kw)
+    before = mrr(subscriptions, ref, **kw)
+    by = as_list(by)
+    if by:
+        frame = end[by + ["value"]].merge(before[by + ["value"]], on=by, how="outer",
+                                          suffixes=("_end", "_ref")).fillna(
+            {"value_end": 0.0, "value_ref": 0.0})
+    else:
+        frame = pd.DataFrame({"value_end": end["value"], "value_ref": before["value"]})
+    frame["mrr_end"] = frame["value_end"]
+    frame["growth"] = (np.rint(frame["value_end"] * 100) - np.rint(frame["value_ref"] * 100)) / 100
+    out = ratio_frame(frame, "growth", "value_ref", what="revenue growth rate (no MRR before)",
+                      by=by)
+    return out[by + ["value", "numerator", "denominator", "mrr_end"]]
+
+
+# ---------------------------------------------------------------------- top movements
+def top_movements(subscriptions: pd.DataFrame, period: PeriodLike, *, n: int = 10,
+                  customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+                  policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """The ``n`` largest expansions, contractions and churns of ``period`` per customer.
+
+    Movements of the period's months are summed per customer and category; rows are ranked by
+    the absolute constant-currency amount. Adds ``name`` and ``segment`` from ``customers`` when
+    present. Columns: ``category, customer_id, [name, segment], amount, mrr_start, mrr_end``.
+    """
+    p = as_period(period)
+    mv = mrr_movements(subscriptions, start=p.start, end=p.end, fx_rates=fx_rates, policy=policy)
+    mv = mv[mv["category"].isin(["expansion", "contraction", "churn"])]
+    agg = (mv.groupby(["category", "customer_id"], observed=True)["movement"].sum()
+           .reset_index(name="amount"))
+    agg = agg[agg["amount"] != 0]
+    agg["abs"] = agg["amount"].abs()
+    agg = (agg.sort_values(["category", "abs", "customer_id"], ascending=[True, False, True])
+           .groupby("category", observed=True).head(n).drop(columns="abs"))
+    ends = mrr_movements(subscriptions, start=p.last_month, end=p.end, fx_rates=fx_rates,
+                         policy=policy).set_index("customer_id")["mrr"]
+    starts = mrr_movements(subscriptions, start=p.start, end=p.start + pd.DateOffset(months=1),
+                           fx_rates=fx_rates, policy=policy).set_index("customer_id")["previous_mrr"]
+    agg["mrr_start"] = agg["customer_id"].map(starts).fillna(0.0).to_numpy()
+    agg["mrr_end"] = agg["customer_id"].map(ends).fillna(0.0).to_numpy()
+    if customers is not None:
+        extra = [c for c in ("name", "segment") if c in customers.columns]
+        if extra:
+            look = customers.drop_duplicates("customer_id").set_index("customer_id")[extra]
+            for c in extra:
+                agg[c] = agg["customer_id"].map(look[c]).to_numpy()
+    agg["category"] = agg["category"].astype(str)
+    cols = ["category", "customer_id"] + [c for c in ("name", "segment") if c in agg.columns] + \
+        ["amount", "mrr_start", "mrr_end"]
+    return agg[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- contracts
+def contract_values(opportunities: pd.DataFrame | None, period: PeriodLike, *,
+                    subscriptions: pd.DataFrame | None = None, by: str | list[str] | None = None,
+                    customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Total and annual contract value of the contracts signed in ``period``.
+
+    ``policy.contract_value_source == "opportunities"`` (default): contracts are won
+    opportunities of every type (new business, expansion, renewal) with ``close_date`` in the
+    period; ``term_months`` missing or 0 counts as 12. With ``policy.opportunity_amount ==
+    "annual"`` (default; ``amount`` is the annual value, as in the sample)::
+
+        TCV = Σ amount × term_months ÷ 12
+        ACV = Σ amount × min(term_months, 12) ÷ 12      (a contract under a year: ACV = TCV)
+
+    and with ``"total"`` (``amount`` is the whole contract)::
+
+        TCV = Σ amount;   ACV = Σ amount × 12 ÷ max(term_months, 12)
+
+    ``"subscriptions"``: contracts are subscription periods starting in the period with a
+    ``committed_end_date``; TCV = Σ mrr × committed months (``committed_end − start`` in months),
+    ACV = Σ mrr × min(committed months, 12).
+
+    Amounts are converted at the rate of the close (start) month per ``policy.fx_mode``.
+    Returns ``[by], tcv, acv, contracts``.
+    """
+    from ._common import to_reporting_currency
+
+    p = as_period(period)
+    by = as_list(by)
+    if policy.contract_value_source == "subscriptions":
+        if subscriptions is None:
+            raise MRRInputError("contract values from subscriptions need the subscriptions table")
+        subs = subscriptions
+        if "committed_end_date" not in subs.columns:
+            raise MRRInputError("subscriptions: no column 'committed_end_date' for contract values")
+        s = _month_int(subs["start_date"].to_numpy(), ceil=True)
+        c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
+        lo, hi = _window(p, None)
+        sel = (s >= lo) & (s < hi) & (c != _OPEN) & (c > s)
+        frame = subs.loc[sel].copy()
+        frame["month"] = _month_ts(s[sel])
+        value = to_reporting_currency(frame, "mrr", "month", fx_rates, policy,
+                                      table="subscriptions").to_numpy()
+        months = (c - s)[sel]
+        frame["tcv"] = np.rint(value * months * 100) / 100
+        frame["acv"] = np.rint(value * np.minimum(months, 12) * 100) / 100
+    else:
+        if opportunities is None:
+            raise MRRInputError("contract values from opportunities need the opportunities table")
+        opp = opportunities
+        won = opp["is_won"].fillna(False).astype(bool) if "is_won" in opp.columns else \
+            opp["stage"].astype(str).str.lower().str.contains("won")
+        cd = opp["close_date"] if "close_date" in opp.columns else opp["created_at"]
+        sel = won & p.mask(cd) & opp["amount"].notna()
+        frame = opp.loc[sel].copy()
+        frame["month"] = cd[sel].dt.to_period("M").dt.to_timestamp()
+        value = to_reporting_currency(frame, "amount", "month", fx_rates, policy,
+                                      table="opportunities").to_numpy()
+        term = frame["term_months"].to_numpy(dtype="float64", na_value=np.nan) \
+            if "term_months" in frame.columns else np.full(len(frame), np.nan)
+        term = np.where(np.isnan(term) | (term <= 0), 12.0, term)
+        if policy.opportunity_amount == "annual":
+            total = value * term / 12.0
         else:
-            g = pd.DataFrame({"mrr": [active["mrr_reporting"].sum()],
-                              "customers": [active["customer_id"].nunique()]})
-        g.insert(0, "month", month)
-        frames.append(g)
-    return pd.concat(frames, ignore_index=True)
+            total = value
+        frame["tcv"] = np.rint(total * 100) / 100
+        frame["acv"] = np.rint(total * 12.0 / np.maximum(term, 12.0) * 100) / 100
+    frame = attach_columns(frame, customers, by, table="opportunities")
+    frame["contracts"] = 1
+    if not by:
+        return pd.DataFrame({"tcv": [float(frame["tcv"].sum())], "acv": [float(frame["acv"].sum())],
+                             "contracts": [len(frame)]})
+    return frame.groupby(by, observed=True, dropna=False)[["tcv", "acv", "contracts"]].sum() \
+        .reset_index()
+
+
+def tcv(opportunities, period, **kwargs) -> pd.DataFrame:
+    """Total contract value signed in ``period`` (see :func:`contract_values`); ``value`` = TCV."""
+    out = contract_values(opportunities, period, **kwargs)
+    return out.assign(value=out["tcv"])
+
+
+def acv(opportunities, period, **kwargs) -> pd.DataFrame:
+    """Annual contract value signed in ``period`` (see :func:`contract_values`); ``value`` = ACV."""
+    out = contract_values(opportunities, period, **kwargs)
+    return out.assign(value=out["acv"])
+
+
+def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                    by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                    fx_rates: pd.DataFrame | None = None,
+                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Contracted recurring revenue not yet recognised at the end of ``period``.
+
+    For each subscription period active in the period's last month::
+
+        remaining months = max(0, min(ceil_month(committed_end_date), ceil_month(end_date))
+                                  − first month after the period)
+        backlog = Σ mrr (converted at the period's last month's rate) × remaining months
+
+    Periods without a ``committed_end_date`` (month-to-month) add nothing. Returns
+    ``[by], value, subscriptions`` (periods contributing).
+    """
+    from ._common import to_reporting_currency
+
+    p = as_period(period)
+    by = as_list(by)
+    subs = subscriptions
+    _check_subscriptions(subs, [])
+    if "committed_end_date" not in subs.columns:
+        raise MRRInputError("subscriptions: no column 'committed_end_date' for revenue backlog")
+    last = int(_month_int([p.last_month], ceil=False)[0])
+    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
+    e = _month_int(subs["end_date"].to_numpy(), ceil=True)
+    c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
+    remaining = np.minimum(c, e) - (last + 1)
+    sel = (s <= last) & (e > last) & (c != _OPEN) & (remaining > 0) & (_cents(subs) > 0)
+    frame = subs.loc[sel].copy()
+    frame["month"] = p.last_month
+    value = to_reporting_currency(frame, "mrr", "month", fx_rates, policy,
+                                  table="subscriptions").to_numpy()
+    frame["backlog"] = np.rint(value * 100) * remaining[sel] / 100
+    frame = attach_columns(frame, customers, by, table="subscriptions")
+    if not by:
+        return pd.DataFrame({"value": [float(frame["backlog"].sum())],
+                             "subscriptions": [len(frame)]})
+    out = frame.groupby(by, observed=True, dropna=False).agg(
+        value=("backlog", "sum"), subscriptions=("backlog", "size")).reset_index()
+    return out
 
 
 # ---------------------------------------------------------------------- catalogue
@@ -128,3 +1049,96 @@ def _kpi_arr(data, period: Period, *, by, policy):
           tables=("subscriptions",))
 def _kpi_customers_active(data, period: Period, *, by, policy):
     return customers_active(data.subscriptions, period, **_kw(data, by, policy))
+
+
+def _register_line(kpi_id: str, line: str, label: str, good: str, formula: str) -> None:
+    def func(data, period: Period, *, by, policy):
+        return mrr_movement_kpi(data.subscriptions, period, line, **_kw(data, by, policy))
+
+    func.__name__ = f"_kpi_{kpi_id}"
+    register(kpi_id, label=label, unit="currency", good=good, family="revenue", formula=formula,
+             tables=("subscriptions",))(func)
+
+
+_register_line("mrr_new", "new", "New MRR", "up",
+               "Σ over the period's months of MRR of customers in their first active month")
+_register_line("mrr_expansion", "expansion", "Expansion MRR", "up",
+               "Σ over the period's months of constant-currency MRR increases of customers active "
+               "in both the month and the month before")
+_register_line("mrr_reactivation", "reactivation", "Reactivation MRR", "up",
+               "Σ over the period's months of MRR of returning customers (active now, inactive the "
+               "month before, not their first month)")
+_register_line("mrr_contraction", "contraction", "Contraction MRR", "down",
+               "Σ over the period's months of constant-currency MRR decreases of customers still "
+               "active (positive amount)")
+_register_line("mrr_churned", "churn", "Churned MRR", "down",
+               "Σ over the period's months of the previous month's MRR of customers who became "
+               "inactive (positive amount)")
+_register_line("mrr_net_change", "net_change", "Net MRR change", "up",
+               "MRR_end − MRR_start = new + expansion + reactivation − contraction − churn + "
+               "fx_impact")
+
+
+def _register_count(kpi_id: str, column: str, label: str, good: str, formula: str) -> None:
+    def func(data, period: Period, *, by, policy):
+        c = customer_counts(data.subscriptions, period, by=by, customers=data.customers,
+                            policy=policy)
+        return c.assign(value=c[column].astype("float64"))
+
+    func.__name__ = f"_kpi_{kpi_id}"
+    register(kpi_id, label=label, unit="count", good=good, family="revenue", formula=formula,
+             tables=("subscriptions",))(func)
+
+
+_register_count("customers_new", "customers_new", "New customers", "up",
+                "customers whose first active month (MRR > 0) is in the period")
+_register_count("customers_reactivated", "customers_reactivated", "Reactivated customers", "up",
+                "customers returning in the period after at least one inactive month")
+
+
+@register("arpa", label="ARPA", unit="currency", good="up", family="revenue",
+          formula="MRR at period end ÷ active customers at period end (policy.arpa_basis='end'); "
+                  "'average': Σ monthly MRR ÷ Σ monthly active customers",
+          tables=("subscriptions",))
+def _kpi_arpa(data, period: Period, *, by, policy):
+    return arpa(data.subscriptions, period, **_kw(data, by, policy))
+
+
+@register("revenue_growth_rate", label="Recurring revenue growth", unit="ratio", good="up",
+          family="revenue",
+          formula="(MRR_end − MRR_end of previous period) ÷ MRR_end of previous period",
+          tables=("subscriptions",))
+def _kpi_revenue_growth_rate(data, period: Period, *, by, policy):
+    return revenue_growth_rate(data.subscriptions, period, **_kw(data, by, policy))
+
+
+def _contract_kw(data, by, policy):
+    if policy.contract_value_source == "opportunities":
+        data.require("opportunities", what="TCV/ACV (policy.contract_value_source='opportunities')")
+    return {"subscriptions": data.subscriptions, **_kw(data, by, policy)}
+
+
+@register("tcv", label="TCV (signed)", unit="currency", good="up", family="revenue",
+          formula="Σ annual amount × term_months ÷ 12 of won opportunities closed in the period "
+                  "(policy.opportunity_amount='total': Σ amount); "
+                  "policy.contract_value_source='subscriptions': Σ mrr × committed months of "
+                  "subscription periods starting in the period",
+          tables=("subscriptions",))
+def _kpi_tcv(data, period: Period, *, by, policy):
+    return tcv(data.opportunities, period, **_contract_kw(data, by, policy))
+
+
+@register("acv", label="ACV (signed)", unit="currency", good="up", family="revenue",
+          formula="TCV × 12 ÷ max(term_months, 12) of won opportunities closed in the period "
+                  "(the first year's value); 'subscriptions': Σ mrr × min(committed months, 12)",
+          tables=("subscriptions",))
+def _kpi_acv(data, period: Period, *, by, policy):
+    return acv(data.opportunities, period, **_contract_kw(data, by, policy))
+
+
+@register("revenue_backlog", label="Revenue backlog", unit="currency", good="up", family="revenue",
+          formula="Σ over periods active at period end of mrr × committed months remaining after "
+                  "the period (min(committed_end_date, end_date) − period end)",
+          tables=("subscriptions",))
+def _kpi_revenue_backlog(data, period: Period, *, by, policy):
+    return revenue_backlog(data.subscriptions, period, **_kw(data, by, policy))
