@@ -217,17 +217,20 @@ _LOST_RE = re.compile(r"\blost\b", re.I)
 def normalize_company_name(names: pd.Series) -> pd.Series:
     """Company names reduced to a matching key.
 
-    Lowercase, accents removed, every non-alphanumeric character turned into a space, legal
+    Lowercase, accents, dots and apostrophes removed, every other non-alphanumeric character turned
+    into a space, legal
     suffixes (Inc, Ltd, LLC, GmbH, Corp, Co, SA, AG, PLC, BV ...) dropped from the end, spaces
     collapsed. Blank names give ``<NA>``.
 
-    >>> normalize_company_name(pd.Series(["ACME Inc.", "Acme, Inc", "acme GmbH & Co. KG", " "])).tolist()
-    ['acme', 'acme', 'acme', <NA>]
+    >>> normalize_company_name(pd.Series(["ACME Inc.", "Acme, Inc", "acme GmbH & Co. KG", "Bolt S.A.", " "])).tolist()
+    ['acme', 'acme', 'acme', 'bolt', <NA>]
     """
 
     text = names.astype("string").str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
-    text = text.str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
-    text = (" " + text).str.replace(_SUFFIX_RE, "", regex=True).str.strip()
+    text = text.str.lower().str.replace(r"[.']", "", regex=True)  # S.A. -> sa, O'Neil -> oneil
+    text = text.str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+    stripped = (" " + text).str.replace(_SUFFIX_RE, "", regex=True).str.strip()
+    text = stripped.where(stripped != "", text)  # a name that is only a suffix keeps it
     return text.where(text != "", pd.NA).astype("string")
 
 
@@ -1058,13 +1061,19 @@ def dq_failing_rows(data, period: PeriodLike, check: str, *, config: QualityConf
     out = checks[check].run(ctx)
     if out is None:
         return pd.DataFrame()
-    rows = out.rows.loc[out.failed.to_numpy()]
-    if out.detail is not None:
-        rows = rows.join(out.detail.loc[rows.index], rsuffix="_check")
-    rows = rows.copy()
+    rows = _with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
     if out.table_rows:
         rows.insert(0, "row", [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in rows.index])
     return rows.reset_index(drop=True)
+
+
+def _with_detail(rows: pd.DataFrame, detail: pd.DataFrame | None) -> pd.DataFrame:
+    """``rows`` with the check's explanation columns appended (clashing names get ``_check``)."""
+    if detail is None:
+        return rows.copy()
+    extra = detail.loc[rows.index]
+    extra = extra.rename(columns={c: f"{c}_check" for c in extra.columns if c in rows.columns})
+    return pd.concat([rows, extra], axis=1)
 
 
 def _aggregate(checks: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -1365,9 +1374,7 @@ def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALIT
         if check_id not in by_id:
             return
         _, out = by_id[check_id]
-        failing = out.rows.loc[out.failed.to_numpy()]
-        if out.detail is not None:
-            failing = failing.join(out.detail.loc[failing.index], rsuffix="_check")
+        failing = _with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
         rows.append({"check": check_id, "what": what, "failed": len(failing),
                      "cost": float(value_fn(failing)) if len(failing) else 0.0, "unit": unit})
 
