@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import churn, forecast, plotting  # noqa: F401  (subpackages)
 from .catalog import *  # noqa: F401,F403
 from .clv import *  # noqa: F401,F403
+from .crm import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
 from .finance import *  # noqa: F401,F403
 from .io import *  # noqa: F401,F403

@@ -29,6 +29,12 @@ What counts as open, won, lost and when
 * **Open deals never count in win rate**; missing close dates and amounts are flagged in every
   output that could be affected.
 
+Opportunity types: win rate, deal size, cycle, velocity and opportunity ratio use new-business
+deals (:data:`SALES_TYPES`); bookings, quota attainment and coverage use new business +
+expansion (:data:`BOOKING_TYPES`); pipeline value, pipeline created, stages and the evolution use
+every type. Each function takes ``types=`` (``None`` = all); without a ``type`` column every deal
+counts.
+
 Grouping (``by=``) works on any column of ``opportunities`` (owner, team, source, type, product,
 stage) and on customer columns (segment, region, ...) looked up through ``customer_id``; deals
 without a value are grouped under ``"(missing)"``. Owner, team and the other attributes are the
@@ -38,6 +44,7 @@ current ones (the history holds no owner changes).
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -152,6 +159,12 @@ def _learned_outcomes(opps: pd.DataFrame) -> dict[str, str]:
 
 
 # =============================================================================== preparation
+def _isin(values: pd.Series, pool) -> np.ndarray:
+    """``values.isin(pool)`` as a boolean array (fast for Arrow-backed strings too)."""
+    index = pd.Index(pd.unique(pd.Series(list(pool) if isinstance(pool, (set, tuple, list)) else pool)))
+    return index.get_indexer(values) >= 0
+
+
 def _fx_factor(opps: pd.DataFrame, fx_rates: pd.DataFrame | None, policy: MetricPolicy) -> pd.Series:
     """Reporting-currency units per unit of each opportunity's currency."""
     ones = pd.Series(1.0, index=opps.index)
@@ -209,7 +222,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
     parts: list[pd.DataFrame] = []
     with_history: set = set()
     if history is not None and len(history):
-        h = history[history["opportunity_id"].isin(cur.index)].copy()
+        h = history[_isin(history["opportunity_id"], cur.index)].copy()
         h["_seq"] = np.arange(len(h), dtype="int64")
         h = h.sort_values(["opportunity_id", "changed_at", "_seq"], kind="mergesort")
         ids = h["opportunity_id"]
@@ -236,7 +249,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
         init["_seq"] = -1
         parts += [init[cols], rows[cols]]
         with_history = set(rows["opportunity_id"])
-    bare = opp[~opp["opportunity_id"].isin(with_history)]
+    bare = opp[~_isin(opp["opportunity_id"], with_history)]
     if len(bare):
         is_open = bare["outcome"] == OPEN
         start = pd.DataFrame({
@@ -263,6 +276,11 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
     tl["_seq"] = tl["_seq"].astype("int64")
     tl = tl.sort_values(["opportunity_id", "at", "_seq"], kind="mergesort").reset_index(drop=True)
     return tl.drop(columns="_seq")
+
+
+def _stage_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """A timeline for stage questions only (amounts stay in their own currency: no FX needed)."""
+    return opportunity_timeline(opportunities.drop(columns=["currency"], errors="ignore"), history)
 
 
 def _static(opportunities: pd.DataFrame) -> pd.DataFrame:
@@ -334,8 +352,9 @@ def opportunity_outcomes(opportunities: pd.DataFrame, *, history: pd.DataFrame |
     final_closed = hist[(hist["outcome"] != OPEN) & (opened == last_open)]
     closed_at_hist = final_closed.groupby("opportunity_id")["at"].min()
     closed_on = opp["close_date"].where(is_closed)
-    from_hist = is_closed & closed_on.isna() & ids.isin(closed_at_hist.index)
-    closed_on = closed_on.where(~from_hist, ids.map(closed_at_hist))
+    from_hist = is_closed & closed_on.isna() & _isin(ids, closed_at_hist.index)
+    if from_hist.any():
+        closed_on = closed_on.where(~from_hist, ids.map(closed_at_hist.astype("datetime64[ns]")))
     opp["closed_on"] = closed_on.astype("datetime64[ns]")
     opp["closed_on_source"] = np.where(~is_closed, None, np.where(
         from_hist, "history", np.where(opp["closed_on"].isna(), "missing", "close_date")))
@@ -538,7 +557,7 @@ def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None
     opportunity (0 = first stage it was seen in); ties and stages never seen in the history are
     ordered by their mean ``probability`` in ``opportunities`` when present, then by name.
     """
-    tl = timeline if timeline is not None else opportunity_timeline(opportunities, history)
+    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
     op = tl[(tl["outcome"] == OPEN) & (tl["stage"] != UNKNOWN_STAGE)]
     first = op.drop_duplicates(["opportunity_id", "stage"])
     pos = first.groupby("opportunity_id").cumcount()
@@ -558,7 +577,7 @@ def stage_stints(opportunities: pd.DataFrame, history: pd.DataFrame | None = Non
     ``next_stage`` and ``next_outcome`` (what it moved to). Consecutive states with the same stage
     (amount or close-date changes) are one stint; the ``"(unknown)"`` stage is left out.
     """
-    tl = timeline if timeline is not None else opportunity_timeline(opportunities, history)
+    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
     key = tl["stage"].astype(str) + "\x00" + tl["outcome"].astype(str)
     new = (key != key.groupby(tl["opportunity_id"]).shift(1))
     runs = tl[new.to_numpy()].copy()
@@ -590,13 +609,11 @@ def _outcomes_grouped(opportunities, *, history, customers, by, fx_rates, policy
 
 
 def _of_types(frame: pd.DataFrame, types) -> pd.DataFrame:
-    """Rows of the given opportunity types (all when ``types`` is None)."""
-    if types is None:
+    """Rows of the given opportunity types (all when ``types`` is None or there is no ``type``
+    column: a CRM export without types is taken to be all one motion)."""
+    if types is None or "type" not in frame.columns:
         return frame
-    if "type" not in frame.columns:
-        raise RevOpsError(f"opportunities has no 'type' column, so it cannot be restricted to types "
-                          f"{list(types)}; pass types=None to use every opportunity")
-    return frame[frame["type"].isin(list(types))]
+    return frame[_isin(frame["type"], list(types))]
 
 
 def _closed_in(out: pd.DataFrame, p: Period, outcomes=(WON, LOST)) -> pd.Series:
@@ -910,7 +927,7 @@ def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period:
     out = opportunity_outcomes(opportunities, fx_rates=fx_rates, policy=policy, timeline=tl)
     if types is not None:
         types = list(types)
-        snap, out = snap[snap["type"].isin(types)], out[out["type"].isin(types)]
+        snap, out = _of_types(snap, types), _of_types(out, types)
     snap = snap[p.mask(snap["close_date"]).fillna(False)]
     booked = out[(out["outcome"] == WON) & p.mask(out["closed_on"]).fillna(False) & (out["closed_on"] < t)]
     pipe = _sum_by(snap, by, {"numerator": snap["amount"].fillna(0.0),
@@ -1025,7 +1042,7 @@ def stage_conversion_rate(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     by = as_list(by)
-    tl = timeline if timeline is not None else opportunity_timeline(opportunities, history)
+    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
     order = order or stage_order(opportunities, timeline=tl)
     rank = {s: i for i, s in enumerate(order)}
     st = stage_stints(opportunities, timeline=tl)
@@ -1058,7 +1075,7 @@ def time_in_stage(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     by = as_list(by)
-    tl = timeline if timeline is not None else opportunity_timeline(opportunities, history)
+    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
     order = order or stage_order(opportunities, timeline=tl)
     rank = {s: i for i, s in enumerate(order)}
     st = stage_stints(opportunities, timeline=tl)
@@ -1126,11 +1143,37 @@ def _by_ok(data, by) -> list[str]:
     return by
 
 
+_CACHE: dict[int, dict] = {}
+
+
+def _dataset_cache(data, key: tuple, build):
+    """``build()`` once per dataset object and ``key`` (the catalogue adapters compute many KPIs
+    on the same dataset); the key holds the ids of the frames used, so replacing a table on the
+    dataset misses the cache. Freed with the dataset."""
+    if id(data) not in _CACHE:
+        _CACHE[id(data)] = {}
+        weakref.finalize(data, _CACHE.pop, id(data), None)
+    store = _CACHE[id(data)]
+    if key not in store:
+        store[key] = build()
+    return store[key]
+
+
+def _cached_timeline(data, policy: MetricPolicy | None) -> pd.DataFrame:
+    """The dataset's timeline; ``policy=None`` is the stage-only timeline (no FX)."""
+    key = ("timeline", id(data.opportunities), id(data.opportunity_history), id(data.fx_rates),
+           None if policy is None else (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month))
+    if policy is None:
+        return _dataset_cache(data, key, lambda: _stage_timeline(data.opportunities, data.opportunity_history))
+    return _dataset_cache(data, key, lambda: opportunity_timeline(
+        data.opportunities, data.opportunity_history, fx_rates=data.fx_rates, policy=policy))
+
+
 def _kw(data, by, policy, types: str | None = None):
     """Keyword arguments of the catalogue adapters; grouping by type uses every type."""
     by = _by_ok(data, by)
     kw = {"history": data.opportunity_history, "by": by, "customers": data.customers,
-          "fx_rates": data.fx_rates, "policy": policy}
+          "fx_rates": data.fx_rates, "policy": policy, "timeline": _cached_timeline(data, policy)}
     if types is not None:
         kw["types"] = None if "type" in by else types
     return kw
@@ -1177,7 +1220,7 @@ def _kpi_opportunities_by_stage(data, period: Period, *, by, policy):
 def _kpi_stage_conversion(data, period: Period, *, by, policy):
     kw = _kw(data, by, policy)
     return stage_conversion_rate(data.opportunities, period, history=kw["history"], by=kw["by"],
-                                 customers=data.customers)
+                                 customers=data.customers, timeline=_cached_timeline(data, None))
 
 
 @register("time_in_stage", label="Time in stage (median)", unit="days", good="down", family="pipeline",
@@ -1186,7 +1229,7 @@ def _kpi_stage_conversion(data, period: Period, *, by, policy):
 def _kpi_time_in_stage(data, period: Period, *, by, policy):
     kw = _kw(data, by, policy)
     return time_in_stage(data.opportunities, period, history=kw["history"], by=kw["by"],
-                         customers=data.customers)
+                         customers=data.customers, timeline=_cached_timeline(data, None))
 
 
 @register("win_rate", label="Win rate", unit="ratio", good="up", family="pipeline", headline=True,
