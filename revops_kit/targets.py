@@ -1,5 +1,557 @@
-"""Targets and the scorecard."""
+"""Targets and the executive scorecard: attainment, pace, baseline, status, key messages.
+
+A target row (table ``targets``: ``kpi, period, target``, optional ``segment, owner, baseline``)
+is **SMART** when its KPI id is in the catalogue (specific), its target is a finite number
+(measurable), it names an owner (assignable) and its period parses (time-bound);
+:func:`check_targets` lists every violation and :func:`validate_targets` raises them at once.
+
+Definitions used by :func:`scorecard`:
+
+* **attainment** respects the KPI's good direction (catalogue ``good``): ``actual ÷ target`` when
+  higher is better, ``target ÷ actual`` when lower is better. When the ratio is meaningless (target
+  ≤ 0, or a lower-is-better actual ≤ 0 — e.g. a negative NPS target) it is
+  ``1 + (actual − target) ÷ |target|`` (higher is better) or ``1 + (target − actual) ÷ |target|``
+  (lower is better). Neutral KPIs have no attainment.
+* **status** of a finished period: *on track* when attainment ≥ 1, *at risk* when it is within
+  ``band`` (default 5 %) below, *off track* otherwise; *no data* without an actual, *no target*
+  without a target, *unknown KPI* for an id the catalogue does not know, *check target* when
+  actual and target differ more than tenfold (a target on another scale, e.g. 0.98 for a 0-100 score).
+* **pace** inside a running period (``period.start < as_of < period.end``; the data are taken to end
+  at ``as_of``): for cumulative KPIs (sums over the period, :data:`CUMULATIVE_KPIS`) the actual to
+  date is compared with ``target × elapsed fraction`` (elapsed = days from the period start to
+  ``as_of`` ÷ days in the period); other KPIs (levels such as MRR, ratios such as NRR) are compared
+  with the full target.
+* **baseline**: the target row's ``baseline`` when given, else the mean of the KPI over the four
+  periods before the scorecard period (trailing four periods).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+import math
+import warnings
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .catalog import get_kpi, list_kpis
+from .errors import RevOpsError, RevOpsWarning, UnknownKPIError
+from .periods import Period, PeriodLike, as_period
+from .policies import get_policy
+
+__all__ = [
+    "CUMULATIVE_KPIS",
+    "TargetError",
+    "check_targets",
+    "validate_targets",
+    "attainment",
+    "target_status",
+    "elapsed_fraction",
+    "kpi_history",
+    "scorecard",
+    "sparkline_svg",
+    "scorecard_html",
+    "show_scorecard",
+    "format_kpi_value",
+    "key_messages",
+    "weakest_areas",
+]
+
+#: KPIs whose value is a sum over the period, so that a period in progress is judged against the
+#: pro-rated target (pace). Rates, levels and averages are not here.
+CUMULATIVE_KPIS = (
+    "bookings", "customers_new", "customers_churned", "billings", "revenue_recognised",
+    "cash_collected", "operating_cash_flow", "support_tickets", "new_mrr", "expansion_mrr",
+    "churned_mrr", "pipeline_created", "leads", "mqls", "sqls", "opportunities_created",
+    "deals_won", "marketing_spend",
+)
+
+STATUSES = ("on track", "at risk", "off track", "no data", "no target", "unknown KPI", "check target")
+
+#: Attainment outside [1/SCALE_CHECK, SCALE_CHECK] almost always means the target is on another scale
+#: than the KPI (0.98 against a score of 99): such rows get the status "check target".
+SCALE_CHECK = 10.0
+
+
+class TargetError(RevOpsError, ValueError):
+    """A targets table is not SMART (unknown KPI id, non-numeric target, no owner, bad period)."""
+
+
+# ---------------------------------------------------------------------- SMART checks
+def check_targets(targets: pd.DataFrame) -> pd.DataFrame:
+    """Every SMART violation in ``targets``, one row each (empty when all rows are fine).
+
+    Columns: ``row`` (1-based data row), ``kpi``, ``period``, ``check`` (specific / measurable /
+    assignable / time-bound) and ``problem`` (for an unknown id, with close matches).
+    """
+    problems = []
+    owner = targets["owner"] if "owner" in targets.columns else pd.Series(np.nan, index=targets.index)
+    for i, (kpi, period, target, own) in enumerate(zip(targets["kpi"], targets["period"],
+                                                        targets["target"], owner), start=1):
+        def add(check, problem):
+            problems.append({"row": i, "kpi": kpi, "period": period, "check": check, "problem": problem})
+
+        try:
+            get_kpi(kpi)
+        except UnknownKPIError as exc:
+            add("specific", str(exc))
+        try:
+            value = float(target)
+            if not math.isfinite(value):
+                raise ValueError
+        except (TypeError, ValueError):
+            add("measurable", f"target must be a finite number, got {target!r}")
+        if own is None or (isinstance(own, float) and np.isnan(own)) or str(own).strip() == "":
+            add("assignable", "no owner")
+        try:
+            as_period(str(period))
+        except RevOpsError as exc:
+            add("time-bound", str(exc))
+    return pd.DataFrame(problems, columns=["row", "kpi", "period", "check", "problem"])
+
+
+def validate_targets(targets: pd.DataFrame, *, require_owner: bool = True) -> None:
+    """Raise :class:`TargetError` listing every SMART violation of ``targets``.
+
+    >>> validate_targets(pd.DataFrame({"kpi": ["nrr_x"], "period": ["2025-Q1"],
+    ...                                "target": [1.0], "owner": ["CFO"]}))  # doctest: +SKIP
+    Traceback (most recent call last):
+    TargetError: targets: 1 problem(s): row 1 (nrr_x, 2025-Q1) specific: unknown KPI id 'nrr_x'; ...
+    """
+    problems = check_targets(targets)
+    if not require_owner:
+        problems = problems[problems["check"] != "assignable"]
+    if len(problems):
+        lines = [f"row {r.row} ({r.kpi}, {r.period}) {r.check}: {r.problem}"
+                 for r in problems.itertuples(index=False)]
+        raise TargetError(f"targets: {len(problems)} problem(s): " + "; ".join(lines[:20]))
+
+
+# ---------------------------------------------------------------------- attainment, status, pace
+def attainment(actual, target, good: str):
+    """Attainment of ``actual`` against ``target`` in the KPI's good direction (see module doc).
+
+    >>> attainment(110.0, 100.0, "up"), attainment(0.04, 0.05, "down")
+    (1.1, 1.25)
+    >>> round(attainment(-10.0, -20.0, "up"), 3)   # NPS -10 against a target of -20
+    1.5
+    """
+    a = np.asarray(actual, dtype="float64")
+    t = np.asarray(target, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if good == "up":
+            ratio = np.where(t > 0, a / t, 1 + (a - t) / np.abs(t))
+        elif good == "down":
+            ratio = np.where((t > 0) & (a > 0), t / a, 1 + (t - a) / np.abs(t))
+        else:
+            ratio = np.full(np.broadcast(a, t).shape, np.nan)
+    ratio = np.where(np.isfinite(ratio), ratio, np.nan)
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def target_status(attain, *, has_actual: bool = True, has_target: bool = True, band: float = 0.05) -> str:
+    """``on track`` (≥ 1), ``at risk`` (≥ 1 − band), ``off track``, ``no data`` or ``no target``."""
+    if not has_target:
+        return "no target"
+    if not has_actual or attain is None or pd.isna(attain):
+        return "no data"
+    if attain >= 1:
+        return "on track"
+    return "at risk" if attain >= 1 - band else "off track"
+
+
+def elapsed_fraction(period: PeriodLike, as_of) -> float:
+    """Share of ``period`` elapsed at ``as_of`` (exclusive): 0 before it, 1 from its end on."""
+    p = as_period(period)
+    if as_of is None:
+        return 1.0
+    t = pd.Timestamp(as_of)
+    total = (p.end - p.start).days
+    return float(min(max((t - p.start).days / total, 0.0), 1.0))
+
+
+# ---------------------------------------------------------------------- history
+def _group_label(segment) -> str:
+    return "all" if segment is None or pd.isna(segment) or str(segment) == "" else f"segment={segment}"
+
+
+def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, policy=None,
+                segments: bool | Iterable[str] = False) -> pd.DataFrame:
+    """Each KPI's value over ``periods``, never raising: failures become a ``note``.
+
+    Returns ``period, kpi, group, value, note`` (groups ``all`` and, with ``segments=True`` or
+    for the KPI ids listed in ``segments``, ``segment=...``). A period outside the data gives NaN with the note "outside the data"; a
+    missing table or a zero denominator gives NaN with the reason. Warnings are recorded in ``note``
+    instead of being emitted.
+    """
+    pol = get_policy(policy)
+    kpis = list(kpis)
+    seg_ids = set(kpis) if segments is True else set(segments or ())
+    rows = []
+    for q in periods:
+        q = as_period(q)
+        try:
+            data.check_period(q)
+            inside = True
+        except RevOpsError:
+            inside = False
+        for k in kpis:
+            for by in ([None, "segment"] if k in seg_ids else [None]):
+                if not inside:
+                    rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
+                                 "note": "outside the data"})
+                    break
+                try:
+                    kpi = get_kpi(k)
+                except UnknownKPIError as exc:
+                    rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
+                                 "note": str(exc)})
+                    break
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RevOpsWarning)
+                    try:
+                        frame = kpi.compute(data, q, by=by, policy=pol)
+                        note = "; ".join(dict.fromkeys(str(w.message) for w in caught
+                                                       if issubclass(w.category, RevOpsWarning)))
+                    except RevOpsError as exc:
+                        frame, note = None, str(exc)
+                if frame is None:
+                    if by is None:
+                        rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
+                                     "note": note})
+                    continue
+                for r in frame.itertuples(index=False):
+                    rows.append({"period": str(q), "kpi": k, "group": r.group,
+                                 "value": float(r.value), "note": note})
+    return pd.DataFrame(rows, columns=["period", "kpi", "group", "value", "note"])
+
+
+# ---------------------------------------------------------------------- scorecard
+def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.DataFrame | None = None,
+              include_headline: bool = True, n_history: int = 8, band: float = 0.05,
+              cumulative: Iterable[str] = CUMULATIVE_KPIS) -> pd.DataFrame:
+    """The executive scorecard of ``period``: every KPI with a target, plus the headline KPIs.
+
+    For each (KPI, segment) it gives ``actual``, ``target``, ``attainment`` (good-direction aware),
+    ``gap`` (actual − target), ``previous`` and ``vs_previous``, ``year_ago`` and ``vs_year_ago``
+    (relative change, or the difference in points for ratios), ``baseline`` (+ ``baseline_source``),
+    ``status``, ``trend`` (the last ``n_history`` period values, oldest first, for the sparkline),
+    ``owner`` and ``note``. See the module docstring for every definition.
+
+    ``targets`` defaults to ``data.targets``. Target rows on KPI ids the catalogue does not know
+    are kept with status ``unknown KPI`` and the suggestion in ``note``; nothing here raises for
+    one bad KPI.
+    """
+    p = as_period(period)
+    pol = get_policy(policy)
+    tg = data.targets if targets is None else targets
+    cumulative = set(cumulative)
+    rows = []
+    if tg is not None and len(tg):
+        cur = tg[tg["period"].astype(str) == str(p)]
+        for r in cur.to_dict(orient="records"):
+            seg = r.get("segment")
+            rows.append({"kpi": str(r["kpi"]), "segment": None if pd.isna(seg) else seg,
+                         "group": _group_label(seg), "target": pd.to_numeric(r["target"], errors="coerce"),
+                         "owner": r.get("owner"), "baseline": pd.to_numeric(r.get("baseline"), errors="coerce")})
+    have = {(r["kpi"], r["group"]) for r in rows}
+    if include_headline:
+        for k in list_kpis():
+            if k.headline and (k.id, "all") not in have:
+                rows.append({"kpi": k.id, "segment": None, "group": "all", "target": np.nan,
+                             "owner": None, "baseline": np.nan})
+    cols = ["kpi", "label", "unit", "good", "group", "owner", "actual", "target", "attainment", "gap",
+            "previous", "vs_previous", "year_ago", "vs_year_ago", "baseline", "baseline_source",
+            "status", "elapsed", "trend", "note"]
+    if not rows:
+        empty = pd.DataFrame(columns=cols)
+        empty.attrs.update(period=str(p), period_kind=_KIND_WORD.get(p.kind, "period"))
+        return empty
+    sc = pd.DataFrame(rows)
+    known = [k for k in dict.fromkeys(sc["kpi"]) if _known(k)]
+    hist_periods = p.trailing(max(int(n_history), 5))
+    extra = [p.year_ago()] if p.year_ago() not in hist_periods else []
+    seg_ids = set(sc.loc[sc["group"] != "all", "kpi"])
+    hist = kpi_history(data, hist_periods + extra, known, policy=pol, segments=seg_ids)
+    look = {(r.period, r.kpi, r.group): (r.value, r.note) for r in hist.itertuples(index=False)}
+    frac = elapsed_fraction(p, as_of)
+    out = []
+    for r in sc.to_dict(orient="records"):
+        k, g = r["kpi"], r["group"]
+        if not _known(k):
+            try:
+                get_kpi(k)
+            except UnknownKPIError as exc:
+                note = str(exc)
+            out.append({**r, "label": k, "unit": "", "good": "", "actual": np.nan, "attainment": np.nan,
+                        "gap": np.nan, "previous": np.nan, "vs_previous": np.nan, "year_ago": np.nan,
+                        "vs_year_ago": np.nan, "baseline_source": "", "status": "unknown KPI",
+                        "elapsed": frac, "trend": [], "note": note})
+            continue
+        kpi = get_kpi(k)
+        actual, note = look.get((str(p), k, g), (np.nan, "not computed for this group"))
+        previous = look.get((str(p.previous()), k, g), (np.nan, ""))[0]
+        year_ago = look.get((str(p.year_ago()), k, g), (np.nan, ""))[0]
+        trend = [look.get((str(q), k, g), (np.nan, ""))[0] for q in hist_periods[-int(n_history):]]
+        base_vals = [look.get((str(q), k, g), (np.nan, ""))[0] for q in p.trailing(5)[:-1]]
+        if pd.notna(r["baseline"]):
+            baseline, source = float(r["baseline"]), "target table"
+        else:
+            vals = [v for v in base_vals if pd.notna(v)]
+            baseline = float(np.mean(vals)) if vals else np.nan
+            source = f"mean of {len(vals)} prior period(s)" if vals else ""
+        target = r["target"]
+        has_target = pd.notna(target)
+        judged = target * frac if (has_target and k in cumulative and frac < 1) else target
+        att = attainment(actual, judged, kpi.good) if has_target and pd.notna(actual) else np.nan
+        status = target_status(att, has_actual=pd.notna(actual), has_target=has_target, band=band)
+        if has_target and kpi.good == "neutral" and pd.notna(actual):
+            status = "no target"
+        if pd.notna(att) and not (1 / SCALE_CHECK <= att <= SCALE_CHECK):
+            status = "check target"
+            note = "; ".join(x for x in (note, f"actual {format_kpi_value(actual, kpi.unit)} and target "
+                                               f"{format_kpi_value(target, kpi.unit)} differ more than "
+                                               f"{SCALE_CHECK:g}-fold: is the target on the KPI's scale "
+                                               f"({kpi.unit})?") if x)
+        if frac < 1 and has_target and k in cumulative:
+            note = "; ".join(x for x in (note, f"pace: {frac:.0%} of the period elapsed, judged "
+                                               f"against {frac:.0%} of the target") if x)
+        out.append({**r, "label": kpi.label, "unit": kpi.unit, "good": kpi.good, "actual": actual,
+                    "attainment": att, "gap": actual - target if has_target else np.nan,
+                    "previous": previous, "vs_previous": _change(actual, previous, kpi.unit),
+                    "year_ago": year_ago, "vs_year_ago": _change(actual, year_ago, kpi.unit),
+                    "baseline": baseline, "baseline_source": source, "status": status,
+                    "elapsed": frac, "trend": trend, "note": note or ""})
+    res = pd.DataFrame(out)
+    res["_order"] = res["target"].isna().astype(int)
+    res = res.sort_values(["_order", "kpi", "group"], kind="stable").drop(columns="_order")
+    res = res[cols].reset_index(drop=True)
+    res.attrs.update(period=str(p), period_kind=_KIND_WORD.get(p.kind, "period"),
+                     trend_periods=[str(q) for q in hist_periods[-int(n_history):]])
+    return res
+
+
+_KIND_WORD = {"month": "month", "quarter": "quarter", "year": "year", "fiscal_quarter": "quarter",
+              "fiscal_year": "year"}
+
+
+def _known(kpi_id: str) -> bool:
+    try:
+        get_kpi(kpi_id)
+        return True
+    except UnknownKPIError:
+        return False
+
+
+def _change(actual, reference, unit: str) -> float:
+    """Difference for ratios (in fraction points), relative change otherwise."""
+    if pd.isna(actual) or pd.isna(reference):
+        return np.nan
+    if unit == "ratio":
+        return float(actual - reference)
+    if reference == 0:
+        return np.nan
+    return float(actual / abs(reference) - np.sign(reference))
+
+
+# ---------------------------------------------------------------------- views
+def format_kpi_value(value, unit: str, currency: str = "USD") -> str:
+    """A KPI value as text by unit: ratio → ``87.3%``, currency → ``USD 1.23M``, days → ``38.4 days``."""
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "currency":
+        a = abs(value)
+        if a >= 1e6:
+            return f"{currency} {value / 1e6:,.2f}M"
+        if a >= 1e4:
+            return f"{currency} {value / 1e3:,.0f}k"
+        return f"{currency} {value:,.0f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "days":
+        return f"{value:,.1f} days"
+    if unit == "months":
+        return f"{value:,.1f} months"
+    if unit == "multiple":
+        return f"{value:,.2f}×"
+    return f"{value:,.1f}"
+
+
+def _format_change(change, unit: str) -> str:
+    if change is None or pd.isna(change):
+        return "–"
+    if unit == "ratio":
+        return f"{change * 100:+.1f} pts"
+    return f"{change * 100:+.1f}%"
+
+
+def sparkline_svg(values, *, width: int = 110, height: int = 26, color: str = "#1f5aa6") -> str:
+    """An inline SVG line of ``values`` (NaN gaps skipped) with the last point marked.
+
+    Pure markup generated from numbers (no text from the data), safe to embed as HTML.
+    """
+    vals = [float(v) if v is not None and not pd.isna(v) else None for v in values]
+    pts = [(i, v) for i, v in enumerate(vals) if v is not None]
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="trend">')
+    if not pts:
+        return head + "</svg>"
+    lo = min(v for _, v in pts)
+    hi = max(v for _, v in pts)
+    span = hi - lo or 1.0
+    n = max(len(vals) - 1, 1)
+
+    def xy(i, v):
+        return 2 + (width - 4) * i / n, height - 3 - (height - 6) * (v - lo) / span
+
+    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in pts))
+    lx, ly = xy(*pts[-1])
+    return (head + f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{coords}"/>'
+            f'<circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.2" fill="{color}"/></svg>')
+
+
+_STATUS_CLASS = {"on track": "good", "at risk": "warn", "off track": "bad"}
+
+
+def scorecard_html(frame: pd.DataFrame, *, currency: str = "USD") -> str:
+    """The scorecard as an HTML table; every text cell is escaped, sparklines are inline SVG."""
+    head = ("<table class=\"rk-scorecard\"><tr><th>KPI</th><th>Segment</th><th>Actual</th>"
+            "<th>Target</th><th>Attainment</th><th>vs previous</th><th>vs a year ago</th>"
+            "<th>Baseline</th><th>Status</th><th>Trend</th><th>Owner</th></tr>")
+    out = [head]
+    esc = html.escape
+    for r in frame.to_dict(orient="records"):
+        unit = r.get("unit") or ""
+        seg = "" if r["group"] == "all" else str(r["group"]).split("=", 1)[-1]
+        att = "–" if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
+        status = str(r["status"])
+        cls = _STATUS_CLASS.get(status, "muted")
+        title = f' title="{esc(str(r["note"]))}"' if r.get("note") else ""
+        owner = "" if r.get("owner") is None or pd.isna(r.get("owner")) else str(r["owner"])
+        out.append(
+            f"<tr><td>{esc(str(r['label']))} <span class=\"muted\">{esc(str(r['kpi']))}</span></td>"
+            f"<td>{esc(seg)}</td><td>{esc(format_kpi_value(r['actual'], unit, currency))}</td>"
+            f"<td>{esc(format_kpi_value(r['target'], unit, currency))}</td><td>{esc(att)}</td>"
+            f"<td>{esc(_format_change(r['vs_previous'], unit))}</td>"
+            f"<td>{esc(_format_change(r['vs_year_ago'], unit))}</td>"
+            f"<td>{esc(format_kpi_value(r['baseline'], unit, currency))}</td>"
+            f"<td class=\"{cls}\"{title}>{esc(status)}</td>"
+            f"<td>{sparkline_svg(r['trend'] if isinstance(r['trend'], list) else [])}</td>"
+            f"<td>{esc(owner)}</td></tr>")
+    out.append("</table>")
+    notes = [f"{r['kpi']}: {r['note']}" for r in frame.to_dict(orient="records")
+             if r["status"] in ("unknown KPI", "no data", "check target") and r.get("note")]
+    if notes:
+        out.append("<ul class=\"muted\">" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    return "".join(out)
+
+
+def show_scorecard(frame: pd.DataFrame, *, caption: str | None = None, currency: str = "USD"):
+    """Display :func:`scorecard_html` in a notebook (text escaped, sparklines as SVG)."""
+    from IPython.display import HTML
+
+    style = ("<style>.rk-scorecard td,.rk-scorecard th{padding:3px 8px;text-align:right}"
+             ".rk-scorecard td:first-child{text-align:left}.rk-scorecard .good{color:#2e7d32}"
+             ".rk-scorecard .warn{color:#b26a00}.rk-scorecard .bad{color:#c62828}"
+             ".rk-scorecard .muted{color:#6b7785;font-size:11px}</style>")
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    return HTML(style + cap + scorecard_html(frame, currency=currency))
+
+
+# ---------------------------------------------------------------------- words
+_ALIASES = {"arr": "mrr"}  # the same number in other units: tell it once
+def _direction_word(change: float, unit: str) -> str:
+    return "rose" if change > 0 else "fell"
+
+
+def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
+                 period_word: str | None = None) -> pd.DataFrame:
+    """The ``n`` largest movements and risks of a :func:`scorecard`, in plain words.
+
+    Candidates, each with a size used for ranking:
+
+    * a **risk** for every KPI off track (size = shortfall 1 − attainment, + 1 so risks rank first)
+      or at risk (size = shortfall);
+    * a **movement** for every KPI with a previous value: size = |relative change| (for ratios the
+      change in points ÷ 10 points, so a 1-point move in NRR weighs like a 10 % move in MRR).
+
+    A KPI appears at most once (its larger item; ARR counts as MRR). Risks and movements alternate,
+    each in order of size, so both kinds are told. Returns ``rank, kind, kpi, group, size, message``.
+    """
+    period_word = period_word or frame.attrs.get("period_kind", "period")
+    items = []
+    for r in frame.to_dict(orient="records"):
+        unit, label = r.get("unit") or "", str(r["label"])
+        seg = "" if r["group"] == "all" else f" ({str(r['group']).split('=', 1)[-1]})"
+        fmt = lambda v: format_kpi_value(v, unit, currency)  # noqa: E731
+        better = {"up": "higher", "down": "lower"}.get(r.get("good"), "")
+        if r["status"] in ("off track", "at risk") and pd.notna(r["attainment"]):
+            short = 1 - r["attainment"]
+            pace = " so far" if r.get("elapsed", 1) < 1 and r["kpi"] in CUMULATIVE_KPIS else ""
+            items.append({
+                "kind": "risk", "kpi": r["kpi"], "group": r["group"],
+                "size": short + (1 if r["status"] == "off track" else 0),
+                "message": f"{label}{seg} is {r['status']}{pace}: {fmt(r['actual'])} against a target of "
+                           f"{fmt(r['target'])} ({r['attainment'] * 100:.0f}% attainment; "
+                           f"{better} is better).",
+            })
+        if pd.notna(r["vs_previous"]) and r["vs_previous"] != 0:
+            ch = r["vs_previous"]
+            size = abs(ch) / 0.10 if unit == "ratio" else abs(ch)
+            good_move = (ch > 0) == (r.get("good") == "up") if r.get("good") in ("up", "down") else None
+            verdict = "" if good_move is None else (" — an improvement" if good_move else " — a deterioration")
+            yoy = ""
+            if pd.notna(r["vs_year_ago"]):
+                yoy = f"; {_format_change(r['vs_year_ago'], unit)} on a year ago"
+            items.append({
+                "kind": "movement", "kpi": r["kpi"], "group": r["group"], "size": size,
+                "message": f"{label}{seg} {_direction_word(ch, unit)} {_format_change(ch, unit).lstrip('+-')} "
+                           f"to {fmt(r['actual'])} from {fmt(r['previous'])} the previous {period_word}"
+                           f"{yoy}{verdict}.",
+            })
+    if not items:
+        return pd.DataFrame(columns=["rank", "kind", "kpi", "group", "size", "message"])
+    df = pd.DataFrame(items).sort_values("size", ascending=False, kind="stable")
+    df["_same"] = df["kpi"].map(lambda k: _ALIASES.get(k, k))
+    df = df.drop_duplicates(["_same", "group"], keep="first").drop(columns="_same")
+    risks = df[df["kind"] == "risk"].to_dict(orient="records")
+    moves = df[df["kind"] == "movement"].to_dict(orient="records")
+    picked = []
+    while len(picked) < int(n) and (risks or moves):  # alternate: risk, movement, risk, ...
+        for pool in (risks, moves):
+            if pool and len(picked) < int(n):
+                picked.append(pool.pop(0))
+    out = pd.DataFrame(picked, columns=["kind", "kpi", "group", "size", "message"])
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def weakest_areas(frame: pd.DataFrame, *, n: int = 3) -> pd.DataFrame:
+    """The ``n`` weakest KPIs of a scorecard: lowest attainment first, then the largest
+    deterioration against baseline for KPIs without a target (good-direction aware).
+
+    Returns ``kpi, group, label, family, status, score, reason`` where ``score`` is attainment
+    (or 1 + signed change vs baseline) — lower is weaker.
+    """
+    rows = []
+    for r in frame.to_dict(orient="records"):
+        if r["status"] == "unknown KPI" or pd.isna(r["actual"]):
+            continue
+        kpi = get_kpi(r["kpi"])
+        if pd.notna(r["attainment"]):
+            score = float(r["attainment"])
+            reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs target "
+                      f"{format_kpi_value(r['target'], kpi.unit)} ({score * 100:.0f}%)")
+        elif pd.notna(r["baseline"]) and kpi.good in ("up", "down") and r["baseline"] != 0:
+            score = float(attainment(r["actual"], r["baseline"], kpi.good))
+            reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs baseline "
+                      f"{format_kpi_value(r['baseline'], kpi.unit)}")
+        else:
+            continue
+        rows.append({"kpi": r["kpi"], "group": r["group"], "label": kpi.label, "family": kpi.family,
+                     "status": r["status"], "score": score, "reason": reason})
+    out = pd.DataFrame(rows, columns=["kpi", "group", "label", "family", "status", "score", "reason"])
+    return out.sort_values("score", kind="stable").head(int(n)).reset_index(drop=True)

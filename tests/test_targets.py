@@ -1,0 +1,180 @@
+"""Targets: SMART validation, attainment in both directions, pace, baseline, scorecard, messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import revops_kit as rk
+from revops_kit.targets import TargetError
+
+D = pd.to_datetime
+
+
+def test_attainment_respects_direction():
+    assert rk.attainment(110.0, 100.0, "up") == pytest.approx(1.1)
+    assert rk.attainment(90.0, 100.0, "up") == pytest.approx(0.9)
+    # lower is better: churn 4 % against a 5 % target beats it; 6 % misses it
+    assert rk.attainment(0.04, 0.05, "down") == pytest.approx(1.25)
+    assert rk.attainment(0.06, 0.05, "down") == pytest.approx(5 / 6)
+    # non-positive targets: distance relative to |target|
+    assert rk.attainment(-10.0, -20.0, "up") == pytest.approx(1.5)
+    assert rk.attainment(0.0, 0.05, "down") == pytest.approx(2.0)
+    assert np.isnan(rk.attainment(5.0, 4.0, "neutral"))
+    np.testing.assert_allclose(rk.attainment([1.0, 2.0], [2.0, 2.0], "up"), [0.5, 1.0])
+
+
+def test_status_thresholds():
+    assert rk.target_status(1.0) == "on track"
+    assert rk.target_status(0.96) == "at risk"
+    assert rk.target_status(0.94) == "off track"
+    assert rk.target_status(0.94, band=0.10) == "at risk"
+    assert rk.target_status(np.nan) == "no data"
+    assert rk.target_status(1.2, has_target=False) == "no target"
+
+
+def test_elapsed_fraction():
+    assert rk.elapsed_fraction("2025-Q1", "2025-02-15") == pytest.approx(45 / 90)
+    assert rk.elapsed_fraction("2025-Q1", "2025-04-01") == 1.0
+    assert rk.elapsed_fraction("2025-Q1", "2024-12-01") == 0.0
+    assert rk.elapsed_fraction("2025-Q1", None) == 1.0
+
+
+def test_smart_checks_name_every_problem():
+    targets = pd.DataFrame({"kpi": ["mrr", "nrrr", "arr", "mrr"],
+                            "period": ["2025-Q1", "2025-Q1", "2025-Q5", "2025-Q2"],
+                            "target": [100.0, 1.0, 5.0, np.nan],
+                            "owner": ["CFO", "VP CS", None, "CFO"]})
+    problems = rk.check_targets(targets)
+    got = set(zip(problems["row"], problems["check"]))
+    assert got == {(2, "specific"), (3, "assignable"), (3, "time-bound"), (4, "measurable")}
+    unknown = problems.loc[problems["check"] == "specific", "problem"].item()
+    assert "unknown KPI id 'nrrr'" in unknown and "nrr" in unknown  # suggests the close id
+    with pytest.raises(TargetError, match=r"row 2 \(nrrr, 2025-Q1\) specific"):
+        rk.validate_targets(targets)
+    rk.validate_targets(targets.iloc[[0]])
+    rk.validate_targets(targets.iloc[[0, 2]].assign(period="2025-Q1"), require_owner=False)
+
+
+# ---------------------------------------------------------------------- scorecard on a tiny dataset
+def _dataset(targets: pd.DataFrame, *, invoices_until="2025-04-01"):
+    months = pd.date_range("2024-01-01", "2025-03-01", freq="MS")
+    subs = pd.DataFrame({
+        "subscription_id": ["s1", "s2", "s3", "s4"],
+        "customer_id": ["a", "b", "c", "d"],
+        "start_date": D(["2024-01-01", "2024-01-01", "2024-01-01", "2024-07-01"]),
+        "end_date": D([None, "2025-02-01", None, None]),
+        "mrr": [100.0, 100.0, 100.0, 100.0],
+    })
+    cust = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+                         "segment": ["SMB", "SMB", "Enterprise", "Enterprise"]})
+    inv = pd.DataFrame({
+        "invoice_id": [f"i{k}" for k in range(len(months))],
+        "customer_id": "a",
+        "issued_at": months,
+        "amount": 100.0,
+        "kind": "one_time",
+    })
+    inv = inv[inv["issued_at"] < pd.Timestamp(invoices_until)]
+    return rk.from_frames({"customers": cust, "subscriptions": subs, "invoices": inv, "targets": targets})
+
+
+TARGETS = pd.DataFrame({
+    "kpi": ["mrr", "logo_churn_rate", "mrrr", "billings", "mrr"],
+    "period": ["2025-Q1"] * 5,
+    "target": [400.0, 0.20, 1.0, 600.0, 100.0],
+    "segment": [None, None, None, None, "Enterprise"],
+    "owner": ["CFO", "VP CS", "CFO", "CFO", "VP Ent"],
+    "baseline": [np.nan, 0.10, np.nan, np.nan, np.nan],
+})
+
+
+def test_scorecard_completed_period():
+    data = _dataset(TARGETS)
+    sc = rk.scorecard(data, "2025-Q1").set_index(["kpi", "group"])
+    mrr = sc.loc[("mrr", "all")]
+    # end of 2025-Q1: a, c, d active -> 300 against 400 (higher is better)
+    assert mrr["actual"] == 300.0 and mrr["attainment"] == pytest.approx(0.75)
+    assert mrr["status"] == "off track" and mrr["gap"] == -100.0
+    assert mrr["previous"] == 400.0 and mrr["vs_previous"] == pytest.approx(-0.25)
+    assert mrr["year_ago"] == 300.0 and mrr["vs_year_ago"] == pytest.approx(0.0)
+    # baseline: trailing four quarters 2024-Q1..Q4 MRR = 300, 300, 400, 400
+    assert mrr["baseline"] == pytest.approx(350.0) and mrr["baseline_source"].startswith("mean of 4")
+    assert len(mrr["trend"]) == 8 and mrr["trend"][-1] == 300.0
+    # logo churn: b of a, b, c, d -> 25 % against 20 % (lower is better) -> 0.8
+    churn = sc.loc[("logo_churn_rate", "all")]
+    assert churn["actual"] == pytest.approx(0.25) and churn["attainment"] == pytest.approx(0.8)
+    assert churn["baseline"] == 0.10 and churn["baseline_source"] == "target table"
+    assert churn["vs_previous"] == pytest.approx(0.25)  # ratio: change in points
+    seg = sc.loc[("mrr", "segment=Enterprise")]
+    assert seg["actual"] == 200.0 and seg["status"] == "on track" and seg["owner"] == "VP Ent"
+    unknown = sc.loc[("mrrr", "all")]
+    assert unknown["status"] == "unknown KPI" and "did you mean" in unknown["note"]
+    assert "mrr" in unknown["note"]
+    bill = sc.loc[("billings", "all")]
+    assert bill["actual"] == 300.0 and bill["attainment"] == pytest.approx(0.5)
+    # headline KPIs without a target are listed after the targeted ones
+    assert sc.loc[("customers_active", "all"), "status"] == "no target"
+    assert sc.attrs["period_kind"] == "quarter"
+
+
+def test_scorecard_pace_inside_running_period():
+    # data stop at 2025-02-15: billings so far 200 (Jan, Feb) against 600 x 45/90 = 300
+    data = _dataset(TARGETS, invoices_until="2025-02-15")
+    sc = rk.scorecard(data, "2025-Q1", as_of="2025-02-15").set_index(["kpi", "group"])
+    bill = sc.loc[("billings", "all")]
+    assert bill["elapsed"] == pytest.approx(0.5)
+    assert bill["attainment"] == pytest.approx(200 / 300) and "pace" in bill["note"]
+    # a level KPI is judged against the full target
+    assert sc.loc[("mrr", "all"), "attainment"] == pytest.approx(0.75)
+    full = rk.scorecard(data, "2025-Q1").set_index(["kpi", "group"])
+    assert full.loc[("billings", "all"), "attainment"] == pytest.approx(200 / 600)
+
+
+def test_scale_mismatch_is_flagged():
+    t = TARGETS.iloc[[0]].assign(target=0.4)
+    sc = rk.scorecard(_dataset(t), "2025-Q1", include_headline=False)
+    assert sc["status"].item() == "check target" and "scale" in sc["note"].item()
+
+
+def test_scorecard_without_targets_table_and_no_mutation(frozen_frames):
+    data = _dataset(TARGETS)
+    with frozen_frames(data.targets, data.subscriptions):
+        sc = rk.scorecard(data, "2025-Q1", targets=TARGETS.iloc[:0])
+    assert set(sc["status"]) == {"no target"} and "mrr" in set(sc["kpi"])
+
+
+def test_key_messages_and_weakest_areas():
+    sc = rk.scorecard(_dataset(TARGETS), "2025-Q1", include_headline=False)
+    msgs = rk.key_messages(sc, n=5)
+    # risks: billings (50 %), MRR (75 %), churn (80 %); movements: churn +25 pts, MRR -25 %.
+    # One item per KPI (its larger one), risks and movements alternating by size.
+    assert msgs["kind"].tolist() == ["risk", "movement", "risk"]
+    assert msgs["kpi"].tolist() == ["billings", "logo_churn_rate", "mrr"]
+    assert msgs["message"].tolist() == [
+        "Billings is off track: USD 300 against a target of USD 600 (50% attainment; higher is better).",
+        "Logo churn rate rose 25.0 pts to 25.0% from 0.0% the previous quarter — a deterioration.",
+        "MRR is off track: USD 300 against a target of USD 400 (75% attainment; higher is better).",
+    ]
+    assert rk.key_messages(sc, n=2)["rank"].tolist() == [1, 2]
+    weak = rk.weakest_areas(sc, n=3)
+    assert weak["kpi"].tolist() == ["billings", "mrr", "logo_churn_rate"]
+    assert weak["score"].is_monotonic_increasing
+
+
+def test_sparkline_and_html_escape():
+    svg = rk.sparkline_svg([1.0, np.nan, 3.0, 2.0])
+    assert svg.startswith("<svg") and "<polyline" in svg and svg.count("<circle") == 1
+    assert rk.sparkline_svg([]) .endswith("</svg>")
+    sc = rk.scorecard(_dataset(TARGETS.assign(owner='<script>alert(1)</script>')), "2025-Q1")
+    page = rk.scorecard_html(sc)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<svg") == len(sc)
+
+
+def test_format_kpi_value():
+    assert rk.format_kpi_value(0.8734, "ratio") == "87.3%"
+    assert rk.format_kpi_value(1234567.0, "currency") == "USD 1.23M"
+    assert rk.format_kpi_value(38.43, "days") == "38.4 days"
+    assert rk.format_kpi_value(np.nan, "count") == "–"
