@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -29,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import LONG_COLUMNS, compute_kpis, get_kpi
-from .errors import RevOpsError
+from .catalog import LONG_COLUMNS, list_kpis
+from .errors import RevOpsError, RevOpsWarning
 from .io import SAMPLE_DIR, RevOpsData, load
 from .periods import Period
 from .policies import get_policy
@@ -64,14 +65,38 @@ def _targets_for(data: RevOpsData, period: Period) -> pd.DataFrame:
     return t[["kpi", "group", "target"]].drop_duplicates(["kpi", "group"])
 
 
+def _compute_each(data: RevOpsData, period: Period, *, by, policy,
+                  skipped: list[str] | None) -> pd.DataFrame:
+    """Every catalogue KPI for ``period``; a KPI that cannot be computed on this dataset (missing
+    table or column, not groupable ...) is left out and named in ``skipped`` — one KPI never sinks
+    the report."""
+    frames = []
+    for kpi in list_kpis():
+        try:
+            frames.append(kpi.compute(data, period, by=by, policy=policy))
+        except RevOpsError as exc:
+            if skipped is not None:
+                skipped.append(f"{kpi.id}: {exc}")
+    if not frames:
+        return pd.DataFrame(columns=LONG_COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # concat of all-NaN columns
+        return pd.concat(frames, ignore_index=True)
+
+
 def kpi_table(data: RevOpsData, period: Period, *, policy=None, by: str | None = None,
               skipped: list[str] | None = None) -> pd.DataFrame:
-    """All catalogue KPIs for ``period`` with the previous period's value and the target."""
-    current = compute_kpis(data, period, by=by, policy=policy, skipped=skipped)
+    """All catalogue KPIs for ``period`` with the previous period's value and the target.
+
+    KPIs that cannot be computed on this dataset are skipped (their id and reason appended to
+    ``skipped``).
+    """
+    policy = get_policy(policy)
+    current = _compute_each(data, period, by=by, policy=policy, skipped=skipped)
     prev_period = period.previous()
     try:
         data.check_period(prev_period)
-        previous = compute_kpis(data, prev_period, by=by, policy=policy)
+        previous = _compute_each(data, prev_period, by=by, policy=policy, skipped=None)
         previous = previous[["kpi", "group", "value"]].rename(columns={"value": "previous"})
     except RevOpsError:
         previous = pd.DataFrame(columns=["kpi", "group", "previous"])
@@ -106,7 +131,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0 16px 0}th,td{padding:
 th{background:#f0f2f5}td:first-child,th:first-child{text-align:left}img{max-width:100%}
 h1{font-size:22px}h2{font-size:18px;border-bottom:2px solid #1f5aa6;padding-bottom:3px;margin-top:28px}
 pre{background:#f4f4f4;padding:8px;overflow-x:auto;font-size:12px}.muted{color:#6b7785;font-size:12px}
-.good{color:#2e7d32}.bad{color:#c62828}.jp-RenderedHTMLCommon{overflow-x:auto}
+.good{color:#2e7d32}.warn{color:#b26a00}.bad{color:#c62828}.jp-RenderedHTMLCommon{overflow-x:auto}
 footer{max-width:1100px;margin:0 auto;padding:10px 28px;color:#6b7785;font-size:12px}
 """
 
@@ -135,44 +160,21 @@ def _notebook_html(nb_path: Path) -> str:
     return body
 
 
-def _fmt_value(value: float, unit: str) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if unit == "currency":
-        return f"{value:,.0f}"
-    if unit in ("count",):
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+def _scorecard_section(data: RevOpsData, p: Period, *, as_of, policy, currency: str) -> str:
+    """The executive scorecard (same as the executive summary notebook) and its key messages."""
+    from .targets import key_messages, scorecard, scorecard_html
 
-
-def _scorecard_html(table: pd.DataFrame) -> str:
-    rows = table[table["group"] == "all"]
-    head = ("<table><tr><th>KPI</th><th>Value</th><th>Previous</th><th>Change</th>"
-            "<th>Target</th><th>Attainment</th></tr>")
-    out = [head]
-    for r in rows.itertuples(index=False):
-        kpi = get_kpi(r.kpi)
-        change = "–"
-        if pd.notna(r.previous) and pd.notna(r.value):
-            if kpi.unit == "ratio":
-                change = f"{(r.value - r.previous) * 100:+.1f} pts"
-            elif r.previous:
-                change = f"{(r.value / r.previous - 1) * 100:+.1f}%"
-        attain = "–"
-        if pd.notna(r.target) and pd.notna(r.value) and r.target:
-            ratio = r.value / r.target if kpi.good != "down" else r.target / r.value if r.value else np.nan
-            if pd.notna(ratio):
-                cls = "good" if ratio >= 1 else "bad"
-                attain = f'<span class="{cls}">{ratio * 100:.0f}%</span>'
-        out.append(
-            f"<tr><td>{html.escape(kpi.label)} <span class=\"muted\">{html.escape(kpi.id)}</span></td>"
-            f"<td>{_fmt_value(r.value, kpi.unit)}</td><td>{_fmt_value(r.previous, kpi.unit)}</td>"
-            f"<td>{change}</td><td>{_fmt_value(r.target, kpi.unit)}</td><td>{attain}</td></tr>"
-        )
-    out.append("</table>")
-    return "".join(out)
+    sc = scorecard(data, p, as_of=as_of, policy=policy)
+    msgs = key_messages(sc, n=5, currency=currency)
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in msgs["message"])
+    trend = sc.attrs.get("trend_periods") or []
+    span = (f"Trend: {html.escape(trend[0])} to {html.escape(trend[-1])}. ") if trend else ""
+    legend = ("<p class=\"muted\">Attainment respects each KPI's good direction (lower is better for "
+              "churn, DSO, CAC payback). Status: on track ≥ 100 %, at risk within 5 % below, off track "
+              "otherwise. Changes are relative, or in percentage points for rates. "
+              f"{span}Baseline: the target table's, else the mean of the four prior periods.</p>")
+    moves = f"<h2>Largest movements and risks</h2><ol>{items}</ol>" if items else ""
+    return f"<h2>Scorecard</h2>{scorecard_html(sc, currency=currency)}{legend}{moves}"
 
 
 # ---------------------------------------------------------------------- running
@@ -300,9 +302,17 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             (tmp / href).write_text(html_page(f"{_title(name)} — {p}", body, nav, footer), encoding="utf-8")
 
         skipped: list[str] = []
-        table = kpi_table(dataset, p, policy=pol, skipped=skipped)
-        write_kpis(table, tmp)
-        index_body = _index_body(p, table, pages, skipped)
+        # A report records our warnings (zero denominators ...) in the manifest instead of
+        # printing them: the numbers concerned are NaN in kpis.csv and "no data" in the scorecard.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RevOpsWarning)
+            table = kpi_table(dataset, p, policy=pol, skipped=skipped)
+            write_kpis(table, tmp)
+            score_html = _scorecard_section(dataset, p, as_of=parameters["as_of"], policy=pol,
+                                            currency=currency)
+        kpi_warnings = list(dict.fromkeys(str(w.message) for w in caught
+                                          if issubclass(w.category, RevOpsWarning)))
+        index_body = _index_body(p, score_html, pages, skipped)
         (tmp / "index.html").write_text(html_page(f"RevOps report {p}", index_body, nav, footer),
                                         encoding="utf-8")
         manifest = {
@@ -316,6 +326,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
                        if f.is_file() and not f.name.startswith(".")},
             "notebooks": [{"name": r.name, "seconds": round(r.seconds, 2)} for r in runs],
             "kpis_skipped": skipped,
+            "kpi_warnings": kpi_warnings,
             "load_notes": dataset.notes,
             "seconds_total": round(time.perf_counter() - t_start, 2),
         }
@@ -333,7 +344,7 @@ def _title(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _index_body(p: Period, table: pd.DataFrame, pages: list[tuple[str, str]], skipped: list[str]) -> str:
+def _index_body(p: Period, score_html: str, pages: list[tuple[str, str]], skipped: list[str]) -> str:
     links = "".join(f'<li><a href="{html.escape(href)}">{html.escape(_title(n))}</a></li>'
                     for n, href in pages)
     skipped_html = ""
@@ -342,7 +353,7 @@ def _index_body(p: Period, table: pd.DataFrame, pages: list[tuple[str, str]], sk
         skipped_html = f"<h2>Not computed</h2><ul class=\"muted\">{items}</ul>"
     return (f"<p class=\"muted\">Period {html.escape(str(p))}: {p.start.date()} to {p.end.date()} "
             "(exclusive). Values are at period end or over the period; changes are against the "
-            f"previous period.</p><h2>Scorecard</h2>{_scorecard_html(table)}"
+            f"previous period.</p>{score_html}"
             f"<h2>Sections</h2><ul>{links}</ul>"
             "<p class=\"muted\">Also here: kpis.csv, kpis.json (every KPI with numerator and "
             "denominator) and manifest.json (versions, parameters, input hashes, timings).</p>"

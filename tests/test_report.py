@@ -80,3 +80,23 @@ def test_overview_notebook_runs_on_sample(tmp_path):
     assert "Data coverage" in page and "data:image/png;base64" in page
     assert 'src="http' not in page and "<script" not in page
     assert rk.get_kpi("mrr").label in (folder / "index.html").read_text()
+
+
+def test_index_scorecard_escapes_and_reports_unknown_kpis(tmp_path):
+    tables = dict(TINY)
+    tables["targets"] = (
+        "kpi,period,target,segment,owner,baseline\n"
+        "mrr,2024-Q1,1000,,\"<script>alert(2)</script>\",\n"
+        "mrrr,2024-Q1,5,,CFO,\n"
+    )
+    data_dir = write_tables(tmp_path / "data", tables)
+    nb = _notebook(tmp_path / "10_ok.ipynb", "x = 1")
+    folder = run_report("2024-Q1", data=data_dir, out=tmp_path / "reports", notebooks=[nb], progress=False)
+    page = (folder / "index.html").read_text()
+    assert "<script" not in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "Scorecard" in page and "<svg" in page and "<polyline" in page
+    # MRR at the end of 2024-Q1: 150 + 1000 EUR x 1.2 + 50.5 = 1400.5 against 1000 -> on track, 140 %
+    assert "140%" in page and "on track" in page
+    assert "unknown KPI" in page and "unknown KPI id &#x27;mrrr&#x27;" in page
+    # 2023-Q4 lies before the data and MRR beats its target: nothing to tell
+    assert "Largest movements and risks" not in page
