@@ -156,6 +156,28 @@ def report(data, period, out, policy, as_of, currency, fiscal_year_start, jobs, 
 
 
 @main.command()
+@data_options
+@click.option("--period", "-p", default=None, help="Default: the data's last full quarter.")
+@click.option("--as-of", "as_of", default=None,
+              help="Judge a running period at this date (pace against pro-rated targets).")
+@click.option("--policy", default="default", show_default=True)
+@click.option("--currency", default="USD", show_default=True)
+@handle_errors
+def diagnose(data, period, as_of, policy, currency):
+    """One-screen health check: core KPIs vs baseline and targets, the three weakest areas."""
+    import warnings
+
+    import revops_kit as rk  # registers every KPI module
+
+    dataset = load_data(data)
+    p = dataset.latest_full_period() if period is None else dataset.check_period(period)
+    with warnings.catch_warnings():  # NaN KPIs show as "no data"; the reason is not needed here
+        warnings.simplefilter("ignore", rk.RevOpsWarning)
+        text = rk.diagnosis(dataset, p, as_of=as_of, policy=policy, currency=currency)
+    click.echo(text)
+
+
+@main.command()
 @click.option("--out", default="docs/metrics.md", show_default=True)
 @click.option("--check", is_flag=True, help="Exit 1 if the file is stale instead of writing it.")
 def docs(out: str, check: bool):

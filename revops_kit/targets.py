@@ -56,6 +56,7 @@ __all__ = [
     "format_kpi_value",
     "key_messages",
     "weakest_areas",
+    "diagnosis",
 ]
 
 #: KPIs whose value is a sum over the period, so that a period in progress is judged against the
@@ -529,12 +530,14 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
     return out
 
 
-def weakest_areas(frame: pd.DataFrame, *, n: int = 3) -> pd.DataFrame:
-    """The ``n`` weakest KPIs of a scorecard: lowest attainment first, then the largest
-    deterioration against baseline for KPIs without a target (good-direction aware).
+def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = True) -> pd.DataFrame:
+    """The ``n`` weakest KPIs of a scorecard: KPIs with a target by lowest attainment first, then
+    KPIs without one by their deterioration against baseline (good-direction aware). With
+    ``distinct_families`` (default) each area (KPI family: revenue, retention, ...) is named once,
+    by its weakest KPI.
 
-    Returns ``kpi, group, label, family, status, score, reason`` where ``score`` is attainment
-    (or 1 + signed change vs baseline) — lower is weaker.
+    Returns ``kpi, group, label, family, status, basis, score, reason`` where ``basis`` is
+    ``target`` or ``baseline`` and ``score`` the attainment against it — lower is weaker.
     """
     rows = []
     for r in frame.to_dict(orient="records"):
@@ -542,16 +545,67 @@ def weakest_areas(frame: pd.DataFrame, *, n: int = 3) -> pd.DataFrame:
             continue
         kpi = get_kpi(r["kpi"])
         if pd.notna(r["attainment"]):
+            basis = "target"
             score = float(r["attainment"])
             reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs target "
                       f"{format_kpi_value(r['target'], kpi.unit)} ({score * 100:.0f}%)")
         elif pd.notna(r["baseline"]) and kpi.good in ("up", "down") and r["baseline"] != 0:
+            basis = "baseline"
             score = float(attainment(r["actual"], r["baseline"], kpi.good))
             reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs baseline "
                       f"{format_kpi_value(r['baseline'], kpi.unit)}")
         else:
             continue
         rows.append({"kpi": r["kpi"], "group": r["group"], "label": kpi.label, "family": kpi.family,
-                     "status": r["status"], "score": score, "reason": reason})
-    out = pd.DataFrame(rows, columns=["kpi", "group", "label", "family", "status", "score", "reason"])
-    return out.sort_values("score", kind="stable").head(int(n)).reset_index(drop=True)
+                     "status": r["status"], "basis": basis, "score": score, "reason": reason})
+    out = pd.DataFrame(rows, columns=["kpi", "group", "label", "family", "status", "basis", "score",
+                                      "reason"])
+    out["_order"] = (out["basis"] == "baseline").astype(int)
+    out = out.sort_values(["_order", "score"], kind="stable").drop(columns="_order")
+    if distinct_families:
+        out = out.drop_duplicates("family", keep="first")
+    return out.head(int(n)).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- the ten-minute diagnostic
+def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: str = "USD",
+              n_weakest: int = 3, width: int = 100) -> str:
+    """A one-screen health check of ``period``: the scorecard KPIs against baseline and target, the
+    ``n_weakest`` weakest areas named, and the targets that could not be judged.
+
+    Text only (what ``revops diagnose`` prints). "vs baseline" is the change against the baseline
+    (relative, or in points for rates); attainment and status are as in :func:`scorecard`.
+    """
+    p = as_period(period)
+    sc = scorecard(data, p, as_of=as_of, policy=policy, n_history=5)
+    judged = sc[sc["status"] != "unknown KPI"]
+    head = (f"{'KPI':<38}{'actual':>13}{'target':>13}{'attain':>8}{'vs base':>11}"
+            f"{'vs prev':>11}  status")
+    lines = [f"RevOps diagnosis {p} ({p.start.date()} – {p.end.date()} exclusive)"
+             + (f", as of {pd.Timestamp(as_of).date()}" if as_of is not None and elapsed_fraction(p, as_of) < 1
+                else ""), "", head, "-" * min(width, len(head) + 12)]
+    for r in judged.to_dict(orient="records"):
+        unit = r["unit"]
+        label = str(r["label"]) + ("" if r["group"] == "all" else f" ({str(r['group']).split('=', 1)[-1]})")
+        att = "–" if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
+        vs_base = _format_change(_change(r["actual"], r["baseline"], unit), unit)
+        lines.append(f"{label[:37]:<38}{format_kpi_value(r['actual'], unit, currency):>13}"
+                     f"{format_kpi_value(r['target'], unit, currency):>13}{att:>8}{vs_base:>11}"
+                     f"{_format_change(r['vs_previous'], unit):>11}  {r['status']}")
+    counts = judged.loc[judged["target"].notna(), "status"].value_counts()
+    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
+    lines += ["", f"Targets: {summary or 'none for this period'}."]
+    weak = weakest_areas(sc, n=n_weakest)
+    if len(weak):
+        lines.append(f"Weakest {len(weak)} area(s):")
+        for i, w in enumerate(weak.itertuples(index=False), start=1):
+            seg = "" if w.group == "all" else f" ({str(w.group).split('=', 1)[-1]})"
+            lines.append(f"  {i}. {w.label}{seg} [{w.family}] — {w.reason}")
+    unknown = sc[sc["status"] == "unknown KPI"]
+    if len(unknown):
+        lines.append("Targets on unknown KPI ids (not judged): "
+                     + "; ".join(f"{k}" for k in unknown["kpi"]))
+    no_data = sc[(sc["status"] == "no data") & sc["target"].notna()]
+    if len(no_data):
+        lines.append("No data this period: " + ", ".join(no_data["kpi"]))
+    return "\n".join(lines)
