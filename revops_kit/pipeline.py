@@ -553,20 +553,33 @@ def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None
                 timeline: pd.DataFrame | None = None) -> list[str]:
     """Open stages in funnel order.
 
-    Learned from the history: the mean position at which each open stage is first visited by an
-    opportunity (0 = first stage it was seen in); ties and stages never seen in the history are
-    ordered by their mean ``probability`` in ``opportunities`` when present, then by name.
+    When ``opportunities`` has a ``probability`` for every open stage (the CRM's own ordering),
+    stages are sorted by their mean probability. Otherwise the order is learned from the history:
+    a stage comes before another when more opportunities visited it first (a Copeland ranking of
+    the first visits, robust to deals that enter the funnel at different stages). Ties go by name.
     """
     tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
     op = tl[(tl["outcome"] == OPEN) & (tl["stage"] != UNKNOWN_STAGE)]
-    first = op.drop_duplicates(["opportunity_id", "stage"])
-    pos = first.groupby("opportunity_id").cumcount()
-    rank = pos.groupby(first["stage"]).mean()
-    stages = set(op["stage"].dropna())
     opp_open = opportunities[stage_outcome(opportunities) == OPEN]
-    stages |= set(opp_open["stage"].dropna())
-    prob = opp_open.groupby("stage")["probability"].mean() if "probability" in opp_open.columns else pd.Series(dtype=float)
-    return sorted(stages, key=lambda s: (rank.get(s, np.inf), prob.get(s, np.inf), str(s)))
+    stages = sorted(set(op["stage"].dropna()) | set(opp_open["stage"].dropna()), key=str)
+    if "probability" in opp_open.columns:
+        prob = opp_open.groupby("stage")["probability"].mean()
+        if all(s in prob.index and pd.notna(prob[s]) for s in stages):
+            return sorted(stages, key=lambda s: (prob[s], str(s)))
+    first = op.drop_duplicates(["opportunity_id", "stage"])[["opportunity_id", "stage"]]
+    first = first.assign(pos=first.groupby("opportunity_id").cumcount())
+    pairs = first.merge(first, on="opportunity_id", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["pos_a"] < pairs["pos_b"]]
+    before = pairs.groupby(["stage_a", "stage_b"]).size()
+    score = {s: 0 for s in stages}
+    for i, a in enumerate(stages):
+        for b in stages[i + 1:]:
+            ab, ba = before.get((a, b), 0), before.get((b, a), 0)
+            if ab != ba:
+                win, lose = (a, b) if ab > ba else (b, a)
+                score[win] += 1
+                score[lose] -= 1
+    return sorted(stages, key=lambda s: (-score[s], str(s)))
 
 
 def stage_stints(opportunities: pd.DataFrame, history: pd.DataFrame | None = None, *,
