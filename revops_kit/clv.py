@@ -22,7 +22,7 @@ from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
-__all__ = ["clv_simple", "monthly_rate", "rfm_summary", "BetaGeoFitter", "GammaGammaFitter",
+__all__ = ["clv_simple", "monthly_rate", "customer_lifetimes", "survival_curve", "clv_survival", "rfm_summary", "BetaGeoFitter", "GammaGammaFitter",
            "clv_transactional", "holdout_by_frequency"]
 
 
@@ -126,15 +126,210 @@ def clv_simple(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margin=
                      "period_churn", "lifetime_months"]]
 
 
+# ---------------------------------------------------------------------- contractual: survival CLV
+def _spells(subscriptions: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Every customer's subscription spells up to ``as_of``: ``customer_id, spell, start, end``
+    (``end`` = Timestamp.max while running). A spell runs through overlapping or back-to-back rows."""
+    t = pd.Timestamp(as_of)
+    subs = subscriptions.loc[(subscriptions["start_date"] < t) & (subscriptions["mrr"] > 0),
+                             ["customer_id", "start_date", "end_date"]]
+    subs = subs.sort_values(["customer_id", "start_date"], kind="stable")
+    end = subs["end_date"].fillna(pd.Timestamp.max.normalize())
+    # running maximum of end per customer; a new spell starts where start > previous running max
+    run_max = end.groupby(subs["customer_id"]).cummax()
+    prev_max = run_max.groupby(subs["customer_id"]).shift(1)
+    new_spell = prev_max.isna() | (subs["start_date"] > prev_max)
+    spell_no = new_spell.astype(int).groupby(subs["customer_id"]).cumsum()
+    g = subs.assign(_end=end, spell=spell_no).groupby(["customer_id", "spell"])
+    return pd.DataFrame({"start": g["start_date"].min(), "end": g["_end"].max()}).reset_index()
+
+
+def _months_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    return ((end.dt.year - start.dt.year) * 12 + end.dt.month - start.dt.month).clip(lower=0).astype("int64")
+
+
+def customer_lifetimes(subscriptions: pd.DataFrame, as_of, *, customers: pd.DataFrame | None = None,
+                       by: str | list[str] | None = None) -> pd.DataFrame:
+    """Each customer's first subscription spell, in whole months, observed up to ``as_of``.
+
+    A spell runs from the customer's first ``start_date`` through overlapping or back-to-back
+    subscription rows (a gap of even one day ends it). ``months`` = calendar months from the start
+    month to the end month; ``churned`` is False (censored) when the spell is still running at
+    ``as_of``. Customers who start on or after ``as_of`` are left out. Returns ``customer_id``,
+    the ``by`` columns, ``start``, ``end`` (NaT when running), ``months`` and ``churned``.
+    """
+    t = pd.Timestamp(as_of)
+    by = as_list(by)
+    out = _spells(subscriptions, t)
+    out = out[out["spell"] == 1].drop(columns="spell")
+    out["churned"] = out["end"] <= t
+    out["months"] = _months_between(out["start"], out["end"].where(out["churned"], t))
+    out["end"] = out["end"].where(out["churned"])
+    if by:
+        from ._common import attach_columns
+
+        out = attach_columns(out, customers, by, table="subscriptions")
+    return out[["customer_id"] + by + ["start", "end", "months", "churned"]].reset_index(drop=True)
+
+
+def survival_curve(lifetimes: pd.DataFrame, *, max_months: int | None = None) -> pd.DataFrame:
+    """Kaplan-Meier survival of customer lifetimes (from :func:`customer_lifetimes`), by month.
+
+    S(0) = 1 and S(k) = Π_{j ≤ k} (1 − churned at j ÷ at risk at j), where "at risk at j" counts the
+    lifetimes of at least j months. Returns ``month, at_risk, churned, survival``.
+    """
+    months = lifetimes["months"].to_numpy(dtype="int64")
+    events = lifetimes["churned"].to_numpy(dtype=bool)
+    top = int(months.max()) if len(months) else 0
+    if max_months is not None:
+        top = min(top, int(max_months))
+    k = np.arange(0, top + 1)
+    at_risk = np.array([(months >= j).sum() for j in k], dtype="float64")
+    churned = np.array([((months == j) & events).sum() for j in k], dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, churned / np.where(at_risk > 0, at_risk, 1), 0.0)
+    hazard[0] = 0.0  # a lifetime of 0 months (started and left within a month) still paid once
+    survival = np.cumprod(1 - hazard)
+    return pd.DataFrame({"month": k, "at_risk": at_risk, "churned": churned, "survival": survival})
+
+
+def _extended_survival(curve: pd.DataFrame, horizon: int, *, tail_months: int = 12,
+                       min_at_risk: int = 20) -> np.ndarray:
+    """S(0..horizon): the observed curve, then a constant hazard (the mean of the last
+    ``tail_months`` observed hazards with at least ``min_at_risk`` customers at risk)."""
+    ok = curve[curve["at_risk"] >= min_at_risk]
+    s = ok["survival"].to_numpy()
+    if len(s) == 0:
+        return np.ones(horizon + 1)
+    if len(s) >= horizon + 1:
+        return s[: horizon + 1]
+    tail = ok.tail(tail_months + 1)["survival"].to_numpy()
+    if len(tail) > 1 and tail[0] > 0:
+        h = 1 - (tail[-1] / tail[0]) ** (1 / (len(tail) - 1))
+    else:
+        h = 0.0
+    extra = s[-1] * (1 - h) ** np.arange(1, horizon + 2 - len(s))
+    return np.concatenate([s, extra])
+
+
+def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margin=None,
+                 invoices: pd.DataFrame | None = None, costs: pd.DataFrame | None = None,
+                 customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+                 by: str | list[str] | None = None, discount_rate: float = 0.10,
+                 horizon_months: int = 60, min_at_risk: int = 20,
+                 policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Contractual CLV from the survival curve: expected discounted lifetime × ARPA × gross margin.
+
+    With S the Kaplan-Meier curve of first-spell customer lifetimes observed up to the period end
+    (:func:`survival_curve`, extended beyond the data with the recent constant hazard), monthly
+    discount factor v = (1 + ``discount_rate``)^(−1/12) and horizon H:
+
+    * expected discounted lifetime of a new customer L = Σ_{k=0..H−1} S(k) · v^k (months);
+    * CLV (new customer) = ARPA × gross margin × L;
+    * ``remaining_value`` (customer equity) = Σ over customers active at period end of MRR × margin ×
+      Σ_{k=1..H} S(a+k)/S(a) · v^k, with a the months since their current spell began.
+
+    The curve is used while at least ``min_at_risk`` customers are at risk; beyond that (and beyond
+    the data) survival continues at the mean monthly hazard of its last twelve months.
+
+    ARPA and gross margin are as in :func:`clv_simple` (``rk.arpa``; ``gross_margin=`` or from
+    ``invoices``). Unlike the simple formula it reflects that churn falls with tenure and it
+    discounts; it still assumes today's ARPA for life (no expansion) and that new customers will
+    churn like past cohorts.
+
+    Returns one row per group: ``value``, ``arpa``, ``gross_margin``,
+    ``expected_lifetime_months`` (discounted L), ``undiscounted_lifetime_months``,
+    ``remaining_value``, ``customers`` (lifetimes used for the curve) and ``churned``.
+    """
+    p = as_period(period)
+    by = as_list(by)
+    if gross_margin is None and invoices is None:
+        raise RevOpsError("clv_survival: give gross_margin= (a fraction or a gross_margin() frame) or "
+                          "invoices= (and optionally costs=) to compute it")
+    arpa = _revenue_kpi("arpa")(subscriptions, p, by=by or None, customers=customers,
+                                fx_rates=fx_rates, policy=policy)
+    if gross_margin is None:
+        from .finance import gross_margin as _gm
+
+        gross_margin = _gm(invoices, p, costs=costs, by=by or None, customers=customers,
+                           fx_rates=fx_rates, policy=policy)[by + ["value"]]
+    life = customer_lifetimes(subscriptions, p.end, customers=customers, by=by)
+    from .revenue import active_subscriptions
+
+    act = active_subscriptions(subscriptions, p.last_month, fx_rates=fx_rates, policy=policy)
+    act_mrr = act.groupby("customer_id")["mrr_reporting"].sum()
+    spells = _spells(subscriptions, p.end)
+    current = spells[spells["end"] > p.end].drop_duplicates("customer_id", keep="last")
+    tenure = pd.Series(_months_between(current["start"], pd.Series(p.end, index=current.index)).to_numpy(),
+                       index=current["customer_id"].to_numpy())
+    if by:
+        from ._common import attach_columns
+
+        cur = attach_columns(pd.DataFrame({"customer_id": tenure.index}), customers, by,
+                             table="subscriptions")
+    else:
+        cur = pd.DataFrame({"customer_id": tenure.index})
+    cur["tenure"] = tenure.to_numpy()
+    cur["mrr"] = act_mrr.reindex(cur["customer_id"]).fillna(0.0).to_numpy()
+    v = (1 + float(discount_rate)) ** (-1 / 12)
+    H = int(horizon_months)
+    rows = []
+    groups = life.groupby(by, observed=True, dropna=False) if by else [((), life)]
+    for key, grp in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        mine = cur
+        for col, val in zip(by, key):
+            mine = mine[mine[col] == val]
+        longest = max(int(grp["months"].max()) if len(grp) else 0,
+                      int(mine["tenure"].max()) if len(mine) else 0)
+        S = _extended_survival(survival_curve(grp), H + longest, min_at_risk=min_at_risk)
+        disc = v ** np.arange(H)
+        L = float(np.sum(S[:H] * disc))
+        rem = 0.0
+        for a, m in zip(mine["tenure"].to_numpy(), mine["mrr"].to_numpy()):
+            if m <= 0 or S[a] <= 0:
+                continue
+            fut = S[a + 1: a + H + 1] / S[a]
+            rem += m * float(np.sum(fut * v ** np.arange(1, len(fut) + 1)))
+        rows.append({**dict(zip(by, key)), "expected_lifetime_months": L,
+                     "undiscounted_lifetime_months": float(np.sum(S[:H])), "remaining_revenue": rem,
+                     "customers": float(len(grp)), "churned": float(grp["churned"].sum())})
+    out = pd.DataFrame(rows)
+    a = arpa[by + ["value"]].rename(columns={"value": "arpa"})
+    out = out.merge(a, on=by, how="left") if by else out.assign(arpa=float(a["arpa"].iloc[0]))
+    if isinstance(gross_margin, pd.DataFrame):
+        gmf = gross_margin[by + ["value"]].rename(columns={"value": "gross_margin"})
+        out = out.merge(gmf, on=by, how="left") if by else out.assign(
+            gross_margin=float(gmf["gross_margin"].iloc[0]))
+    else:
+        out["gross_margin"] = float(gross_margin)
+    out["value"] = out["arpa"] * out["gross_margin"] * out["expected_lifetime_months"]
+    out["remaining_value"] = out["remaining_revenue"] * out["gross_margin"]
+    return out[by + ["value", "arpa", "gross_margin", "expected_lifetime_months",
+                     "undiscounted_lifetime_months", "remaining_value", "customers", "churned"]]
+
+
 # ---------------------------------------------------------------------- catalogue
+def _margin_kw(data, by):
+    use_ledger = data.costs is not None and (not by or "cost_of_revenue" not in data.invoices.columns)
+    return {"invoices": data.invoices, "costs": data.costs if use_ledger else None}
+
+
 @register("clv_simple", label="CLV (simple)", unit="currency", good="up", family="clv",
           formula="ARPA × gross margin ÷ monthly logo churn (steady state, undiscounted)",
           tables=("subscriptions", "invoices"))
 def _kpi_clv_simple(data, period: Period, *, by, policy):
-    use_ledger = data.costs is not None and (not by or "cost_of_revenue" not in data.invoices.columns)
-    return clv_simple(data.subscriptions, period, invoices=data.invoices,
-                      costs=data.costs if use_ledger else None, customers=data.customers,
-                      fx_rates=data.fx_rates, by=by, policy=policy)
+    return clv_simple(data.subscriptions, period, customers=data.customers, fx_rates=data.fx_rates,
+                      by=by, policy=policy, **_margin_kw(data, by))
+
+
+@register("clv_survival", label="CLV (survival, discounted)", unit="currency", good="up", family="clv",
+          formula="ARPA × gross margin × Σ_k S(k)·v^k: Kaplan-Meier survival of customer lifetimes, "
+                  "discounted at 10 %/year over 60 months",
+          tables=("subscriptions", "invoices"))
+def _kpi_clv_survival(data, period: Period, *, by, policy):
+    return clv_survival(data.subscriptions, period, customers=data.customers, fx_rates=data.fx_rates,
+                        by=by, policy=policy, **_margin_kw(data, by))
 
 
 # ---------------------------------------------------------------------- transactional: RFM summary

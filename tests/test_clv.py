@@ -157,3 +157,41 @@ def test_clv_simple_golden():
     quiet = subs.assign(end_date=pd.NaT)
     with pytest.warns(rk.ZeroDenominatorWarning, match="clv_simple"):
         assert np.isnan(rk.clv_simple(quiet, "2025-Q1", gross_margin=0.8)["value"].item())
+
+
+SPELL_SUBS = pd.DataFrame({
+    "subscription_id": ["a1", "b1", "c1", "c2", "d1", "d2"],
+    "customer_id": ["a", "b", "c", "c", "d", "d"],
+    "start_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01", "2024-04-01", "2024-01-01",
+                                  "2024-03-01"]),
+    "end_date": pd.to_datetime(["2024-04-01", None, "2024-04-01", "2024-05-01", "2024-02-01", None]),
+    "mrr": [10.0] * 6,
+})
+
+
+def test_lifetimes_and_kaplan_meier_golden():
+    life = rk.customer_lifetimes(SPELL_SUBS, "2024-07-01").set_index("customer_id")
+    # a: 3 months; b: running (6, censored); c: back-to-back rows -> one spell of 4; d: first spell 1
+    assert life["months"].to_dict() == {"a": 3, "b": 6, "c": 4, "d": 1}
+    assert life["churned"].to_dict() == {"a": True, "b": False, "c": True, "d": True}
+    curve = rk.survival_curve(life.reset_index()).set_index("month")
+    expected = {0: 1.0, 1: 3 / 4, 2: 3 / 4, 3: 1 / 2, 4: 1 / 4, 5: 1 / 4, 6: 1 / 4}
+    assert curve["survival"].to_dict() == pytest.approx(expected)
+    assert curve.loc[3, "at_risk"] == 3 and curve.loc[4, "churned"] == 1
+
+
+def test_clv_survival_golden():
+    out = rk.clv_survival(SPELL_SUBS, "2024-Q2", gross_margin=0.5, discount_rate=0.0,
+                          horizon_months=2, min_at_risk=1)
+    row = out.iloc[0]
+    # L = S(0) + S(1) = 1.75; ARPA at the end of June: b and d at 10 each
+    assert row["expected_lifetime_months"] == pytest.approx(1.75)
+    assert row["arpa"] == pytest.approx(10.0) and row["value"] == pytest.approx(10 * 0.5 * 1.75)
+    # remaining: d (current spell 4 months): (S5 + S6) / S4 = 2; b (6 months): beyond the curve,
+    # constant hazard h = 1 - (S6 / S0)^(1/6)
+    h = 1 - 0.25 ** (1 / 6)
+    assert row["remaining_value"] == pytest.approx(0.5 * 10 * (2 + (1 - h) + (1 - h) ** 2))
+    disc = rk.clv_survival(SPELL_SUBS, "2024-Q2", gross_margin=0.5, discount_rate=0.10,
+                           horizon_months=2, min_at_risk=1)
+    v = 1.1 ** (-1 / 12)
+    assert disc["expected_lifetime_months"].item() == pytest.approx(1 + 0.75 * v)
