@@ -22,6 +22,7 @@ Definitions
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -29,7 +30,7 @@ import pandas as pd
 
 from ._common import as_list, ratio_frame, safe_divide, to_reporting_currency
 from .catalog import NotGroupableError, register
-from .errors import RevOpsError, warn_zero_denominator
+from .errors import RevOpsError, ZeroDenominatorWarning, warn_zero_denominator
 from .periods import Period, PeriodLike, as_period, to_month
 from .policies import DEFAULT_POLICY, MetricPolicy
 
@@ -97,7 +98,12 @@ def new_customers(subscriptions: pd.DataFrame, period: PeriodLike, *, by_channel
     Returns ``new_customers``, ``new_mrr`` and ``new_customer_arpa`` (monthly), per ``channel``
     (``customers.acquisition_channel``) when ``by_channel``.
     """
-    from .revenue import arpa
+    from .revenue import arpa as _arpa
+
+    def arpa(*args, **kwargs):  # only the new-customer columns are used: an ARPA of a group
+        with warnings.catch_warnings():  # without active customers at the end is no concern here
+            warnings.simplefilter("ignore", ZeroDenominatorWarning)
+            return _arpa(*args, **kwargs)
 
     if by_channel:
         if customers is None or "acquisition_channel" not in customers.columns:
@@ -524,10 +530,6 @@ def acquisition_by_channel(costs: pd.DataFrame, subscriptions: pd.DataFrame, per
     allocated per ``policy.cac_allocation``), ``leads``, ``cost_per_lead``, ``new_customers``,
     ``cpa``, ``cac``, ``new_customer_arpa``, ``cac_payback_months``, ``marketing_roi``.
     """
-    import warnings
-
-    from .errors import ZeroDenominatorWarning
-
     p = as_period(period)
     kw = dict(customers=customers, fx_rates=fx_rates, policy=policy)
     gm = _gross_margin_value(gross_margin, invoices, costs, p, fx_rates, policy)
