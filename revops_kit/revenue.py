@@ -63,6 +63,7 @@ __all__ = [
     "mrr_movements",
     "mrr_bridge",
     "mrr_bridge_series",
+    "bridge_from_movements",
     "mrr",
     "arr",
     "customers_active",
@@ -93,22 +94,50 @@ class MRRInputError(RevOpsError, ValueError):
 
 # ---------------------------------------------------------------------- month arithmetic
 def _month_int(values, *, ceil: bool) -> np.ndarray:
-    """Months since 1970-01 (int64) of datetime values; ``ceil`` moves mid-month dates to the next
-    month start. NaT gives ``_OPEN``."""
-    v = np.asarray(values, dtype="datetime64[ns]")
-    m = v.astype("datetime64[M]")
-    out = m.astype(np.int64)
+    """Months since 1970-01 (int64) of datetime values; ``ceil`` moves dates after a month's
+    first instant to the next month start. NaT gives ``_OPEN``.
+
+    Uses a day → month lookup table over the dates' range (a calendar conversion per element is
+    several times slower on millions of rows).
+    """
+    v = np.asarray(values, dtype="datetime64[ns]").view(np.int64)
+    out = np.full(v.shape, _OPEN, dtype=np.int64)
+    nat = v == np.iinfo(np.int64).min
+    if nat.all():
+        return out
+    days = v // _DAY_NS
+    valid = days[~nat] if nat.any() else days
+    dmin, dmax = int(valid.min()), int(valid.max())
+    if dmax - dmin > 400_000:  # absurd range: fall back to the calendar conversion
+        m = v.view("datetime64[ns]").astype("datetime64[M]")
+        res = m.astype(np.int64)
+        if ceil:
+            res = res + (m.astype("datetime64[ns]").view(np.int64) != v)
+        out[~nat] = res[~nat]
+        return out
+    span = np.arange(dmin, dmax + 1, dtype=np.int64)
+    lut_m = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    idx = np.where(nat, 0, days - dmin)
+    res = lut_m[idx]
     if ceil:
-        out = out + (m.astype("datetime64[ns]") != v)
-    out[np.isnat(v)] = _OPEN
+        lut_first = (lut_m.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) == span)
+        res += ~lut_first[idx] | (v % _DAY_NS != 0)
+    out[~nat] = res[~nat]
     return out
 
 
+_DAY_NS = 86_400_000_000_000
 _OPEN = np.iinfo(np.int64).max // 4
 
 
 def _month_ts(m: np.ndarray) -> np.ndarray:
-    return np.asarray(m, dtype=np.int64).astype("datetime64[M]").astype("datetime64[ns]")
+    """Month starts (datetime64[ns]) of month ints, through a lookup table of their range."""
+    m = np.asarray(m, dtype=np.int64)
+    if m.size < 1000:
+        return m.astype("datetime64[M]").astype("datetime64[ns]")
+    lo, hi = int(m.min()), int(m.max())
+    table = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[M]").astype("datetime64[ns]")
+    return table[m - lo]
 
 
 def _as_month(value) -> int | None:
@@ -134,9 +163,9 @@ class _Grid:
 
     ent: np.ndarray        # entity code of each row
     month: np.ndarray      # int month of each row
-    mrr: np.ndarray        # int64 cents, reporting currency (None when not converted)
-    prev: np.ndarray       # int64 cents of the previous month
-    fx: np.ndarray         # int64 cents of FX impact
+    mrr: np.ndarray        # cents (whole numbers in float64), reporting currency
+    prev: np.ndarray       # cents of the previous month
+    fx: np.ndarray         # cents of FX impact (a read-only zero view when there is no FX)
     cat: np.ndarray        # int8 category code
     active: np.ndarray     # bool, local MRR > 0
     prev_active: np.ndarray
@@ -260,13 +289,20 @@ def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str]
     cur_codes = None
     currencies: list = [policy.reporting_currency]
     if "currency" in subs.columns:
-        cur_raw = subs["currency"].to_numpy(dtype=object)[keep]
-        cur_raw = np.where(pd.isna(cur_raw), policy.reporting_currency, cur_raw)
-        cur_codes, cur_uniq = pd.factorize(cur_raw, sort=True)
-        currencies = list(cur_uniq)
-        if len(currencies) <= 1:
-            currencies = currencies or [policy.reporting_currency]
-            cur_codes = None
+        codes_c, uniq_c = pd.factorize(subs["currency"], sort=True)
+        currencies = [str(c) for c in uniq_c]
+        if (codes_c < 0).any():  # missing currency = reporting currency
+            if policy.reporting_currency not in currencies:
+                currencies.append(policy.reporting_currency)
+            codes_c = np.where(codes_c < 0, currencies.index(policy.reporting_currency), codes_c)
+        if len(currencies) > 1:
+            cur_codes = codes_c[keep]
+            used = np.unique(cur_codes)
+            if used.size <= 1:  # one currency among the rows that matter
+                currencies = [currencies[int(used[0])]] if used.size else [policy.reporting_currency]
+                cur_codes = None
+        elif not currencies:
+            currencies = [policy.reporting_currency]
     n_cur = len(currencies)
     n_ent = len(entities)
 
@@ -287,43 +323,49 @@ def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str]
     ks, ke = base + s, base + e
     if cur_codes is not None:
         ks, ke = ks * n_cur + cur_codes, ke * n_cur + cur_codes
+    # cents are whole numbers far below 2**53, so float64 sums of them are exact
     w = cents.astype(np.float64)
-    diff = np.bincount(np.concatenate([ks, ke]), weights=np.concatenate([w, -w]),
-                       minlength=n * n_cur)
-    local = np.rint(np.cumsum(diff.reshape(n, n_cur), axis=0)).astype(np.int64)
+    local = np.bincount(np.concatenate([ks, ke]), weights=np.concatenate([w, -w]),
+                        minlength=n * n_cur).reshape(n, n_cur)
+    del ks, ke, w
+    np.cumsum(local, axis=0, out=local)
 
-    row_ent = np.repeat(np.arange(n_ent, dtype=np.int64), length)
-    month = first[row_ent] + (np.arange(n, dtype=np.int64) - off[:-1][row_ent])
+    idt = np.int32 if n < 2**31 - 1 and hi < 2**31 - 1 else np.int64
+    month = np.arange(n, dtype=idt)
+    month -= np.repeat((off[:-1] - first).astype(idt), length)
     is_start = np.zeros(n, dtype=bool)
     is_start[off[:-1][present]] = True
     total_local = local.sum(axis=1) if n_cur > 1 else local[:, 0]
     active = total_local > 0
-    prev_active = np.empty(n, dtype=bool)
-    if n:
-        prev_active[1:] = active[:-1]
-        prev_active[0] = False
+    prev_active = np.zeros(n, dtype=bool)
+    prev_active[1:] = active[:-1]
     prev_active &= ~is_start
 
-    # rows in the output window only from here on (plus nothing before: prev comes from row i-1)
-    sel = np.flatnonzero((month >= lo) & (month < hi))
+    # output rows: in the window, active now or the month before (prev comes from row i - 1)
+    need = active | prev_active
+    need &= month >= lo
+    need &= month < hi
+    sel = np.flatnonzero(need)
+    del need
     mon = month[sel]
     act, pact = active[sel], prev_active[sel]
-    has_prev = ~is_start[sel]
-    prev_idx = np.where(has_prev, sel - 1, sel)
+    first_row = is_start[sel]
+    has_prev = ~first_row
+    ent_rows = np.repeat(np.arange(n_ent, dtype=idt), length)[sel]
 
     needs_fx = convert and (cur_codes is not None or currencies[0] != policy.reporting_currency)
     l_now = rates = None
     if not needs_fx:
         cur_now = total_local[sel]
-        cur_prev = np.where(has_prev, total_local[prev_idx], 0)
-        fx = np.zeros(sel.size, dtype=np.int64)
-        prev_at_now = cur_prev
+        cur_prev = total_local[sel - 1]
+        cur_prev[first_row] = 0
+        fx = np.broadcast_to(np.float64(0.0), sel.shape)  # no FX: a zero-stride view
     else:
         rates = _rate_matrix(fx_rates, currencies, lo - 1, hi, policy)
         r_now = rates[mon - (lo - 1)]          # (rows, currencies)
         r_before = rates[mon - 1 - (lo - 1)]
         l_now = local[sel]
-        l_prev = np.where(has_prev[:, None], local[prev_idx], 0)
+        l_prev = np.where(has_prev[:, None], local[sel - 1], 0)
         _check_rates(r_now, l_now, mon, currencies, policy, fx_rates)
         _check_rates(r_before, l_prev, mon - 1, currencies, policy, fx_rates)
         with np.errstate(invalid="ignore"):
@@ -333,10 +375,12 @@ def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str]
         fx = np.where(act & pact, prev_at_now - cur_prev, 0)
         if policy.fx_in_movements:
             fx = np.zeros_like(fx)
-            prev_at_now = cur_prev
-    move = cur_now - cur_prev - fx
-    first_row = is_start[sel]
-    key = act.astype(np.int64) + 2 * pact + 4 * first_row + 8 * (np.sign(move) + 1)
+    move = cur_now - cur_prev
+    move -= fx
+    key = act.astype(np.uint8)
+    key |= pact.view(np.uint8) << 1
+    key |= first_row.view(np.uint8) << 2
+    key |= (1 + (move > 0).view(np.uint8) - (move < 0).view(np.uint8)) << 3
     cat = _CATEGORY_TABLE[key]
     window = policy.reactivation_window_months
     if window is not None:
@@ -345,19 +389,15 @@ def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str]
             last_act = np.maximum.accumulate(np.where(active, np.arange(n), -1))
             gap = sel[react] - last_act[sel[react] - 1] - 1  # inactive months before the return
             cat[react[gap > window]] = _NEW
-
-    keep_rows = act | pact
-    idx = np.flatnonzero(keep_rows)
-    return _Grid(ent=row_ent[sel][idx], month=mon[idx], mrr=cur_now[idx], prev=cur_prev[idx],
-                 fx=fx[idx], cat=cat[idx], active=act[idx], prev_active=pact[idx],
-                 entities=entities, lo=lo, hi=hi,
-                 local=None if l_now is None else l_now[idx],
-                 start_rates=None if rates is None else rates[0])
+    return _Grid(ent=ent_rows, month=mon, mrr=cur_now, prev=cur_prev, fx=fx, cat=cat,
+                 active=act, prev_active=pact, entities=entities, lo=lo, hi=hi,
+                 local=l_now, start_rates=None if rates is None else rates[0])
 
 
 def _convert(local: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Σ over currencies of round(local cents × rate) (half to even), whole cents as float64."""
     conv = np.rint(local * np.nan_to_num(rates, nan=0.0))
-    return conv.sum(axis=1).astype(np.int64)
+    return conv.sum(axis=1)
 
 
 def _check_rates(rates: np.ndarray, local: np.ndarray, months: np.ndarray, currencies: list,
@@ -475,20 +515,29 @@ def _movements_frame(g: _Grid, customers, cust_cols: list[str]) -> pd.DataFrame:
     ents = g.entities
     if cust_cols:
         ents = attach_columns(ents, customers, cust_cols, table="subscriptions")
-    data = {}
-    for col in ents.columns:
-        values = ents[col].to_numpy()
-        data[col] = values.take(g.ent) if len(values) else values[:0]
-    data["month"] = _month_ts(g.month)
-    data["mrr"] = g.mrr / 100.0
-    data["previous_mrr"] = g.prev / 100.0
-    data["change"] = (g.mrr - g.prev) / 100.0
-    data["fx_impact"] = g.fx / 100.0
-    data["movement"] = (g.mrr - g.prev - g.fx) / 100.0
-    data["category"] = pd.Categorical.from_codes(g.cat.astype(np.int64), categories=list(CATEGORIES))
-    out = pd.DataFrame(data)
-    first = ["customer_id", "month"] + [c for c in ents.columns if c != "customer_id"]
-    return out[first + ["mrr", "previous_mrr", "change", "fx_impact", "movement", "category"]]
+    n = len(g.month)
+    # one float block built in place (a dict of arrays would be copied into a block by pandas)
+    block = np.empty((5, n), dtype=np.float64)
+    np.divide(g.mrr, 100.0, out=block[0])
+    np.divide(g.prev, 100.0, out=block[1])
+    np.subtract(g.mrr, g.prev, out=block[2])
+    block[2] /= 100.0
+    np.divide(g.fx, 100.0, out=block[3])
+    np.subtract(block[2], block[3], out=block[4])
+    np.rint(block[4] * 100.0, out=block[4])
+    block[4] /= 100.0
+    out = pd.DataFrame(block.T, columns=["mrr", "previous_mrr", "change", "fx_impact",
+                                         "movement"], copy=False)
+    extra = [c for c in ents.columns if c != "customer_id"]
+    for pos, col in enumerate(["customer_id"] + extra):
+        values = ents[col].array
+        taken = values.take(g.ent) if len(values) else values[:0]
+        out.insert(pos if pos == 0 else pos + 1, col, taken)
+        if pos == 0:
+            out.insert(1, "month", _month_ts(g.month))
+    out["category"] = pd.Categorical.from_codes(g.cat.astype(np.int8),
+                                                categories=list(CATEGORIES), validate=False)
+    return out
 
 
 # ---------------------------------------------------------------------- period aggregates
@@ -598,6 +647,70 @@ def mrr_bridge_series(subscriptions: pd.DataFrame, periods, *, by=None, customer
     frames = [mrr_bridge(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                          policy=policy) for p in periods]
     return pd.concat(frames, ignore_index=True)
+
+
+def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None = None,
+                          freq: str = "M") -> pd.DataFrame:
+    """Monthly (``freq="M"``), quarterly (``"Q"``) or yearly (``"Y"``) MRR bridge of a
+    :func:`mrr_movements` frame, one row per period (× ``by`` columns of the frame).
+
+    Same lines and identity as :func:`mrr_bridge`; ``mrr_start`` of a period is Σ previous_mrr of
+    its first month's rows and ``mrr_end`` Σ mrr of its last month's rows, so the frame must
+    cover whole periods (as ``mrr_movements(start=..., end=...)`` with period bounds does).
+    Sums are done in integer cents. Columns: ``period_start, [by], mrr_start, new, expansion,
+    reactivation, contraction, churn, fx_impact, mrr_end``.
+    """
+    by = as_list(by)
+    step = {"M": 1, "Q": 3, "Y": 12}.get(freq)
+    if step is None:
+        raise MRRInputError(f"bridge_from_movements: freq must be 'M', 'Q' or 'Y', got {freq!r}")
+    month = _month_int(movements["month"].to_numpy(), ceil=False)
+    if len(month) == 0:
+        return pd.DataFrame(columns=["period_start"] + by + ["mrr_start", *_BRIDGE_LINES,
+                                                             "fx_impact", "mrr_end"])
+    pstart = month - month % step  # month 0 is 1970-01, so quarters and years align
+    m0 = int(pstart.min())
+    pidx = (pstart - m0) // step
+    n_p = int(pidx.max()) + 1
+    if by:
+        gcode, groups = _factorize_frame(movements[by])
+    else:
+        gcode, groups = np.zeros(len(month), dtype=np.int64), pd.DataFrame(index=[0])
+    k = len(groups)
+    key = pidx * k + gcode
+    size = n_p * k
+    category = movements["category"]
+    if isinstance(category.dtype, pd.CategoricalDtype) and \
+            list(category.cat.categories) == list(CATEGORIES):
+        cat = category.cat.codes.to_numpy().astype(np.intp)
+    else:
+        cat = np.asarray(pd.Categorical(category, categories=list(CATEGORIES)).codes, dtype=np.intp)
+
+    def cents(col, mask=None):
+        values = movements[col].to_numpy(dtype="float64")
+        return np.rint((values if mask is None else values[mask]) * 100.0)
+
+    first = np.flatnonzero(month == pstart)
+    last = np.flatnonzero(month == pstart + (step - 1))
+    cols = {"mrr_start": np.bincount(key[first], weights=cents("previous_mrr", first),
+                                     minlength=size)}
+    sums = np.bincount(key * 6 + cat, weights=cents("movement"),
+                       minlength=size * 6).reshape(size, 6)
+    cols["new"] = sums[:, _NEW]
+    cols["expansion"] = sums[:, _EXPANSION]
+    cols["reactivation"] = sums[:, _REACTIVATION]
+    cols["contraction"] = -sums[:, _CONTRACTION]
+    cols["churn"] = -sums[:, _CHURN]
+    fx = movements["fx_impact"].to_numpy(dtype="float64")
+    nz = np.flatnonzero(fx)
+    cols["fx_impact"] = np.bincount(key[nz], weights=np.rint(fx[nz] * 100.0), minlength=size)
+    cols["mrr_end"] = np.bincount(key[last], weights=cents("mrr", last), minlength=size)
+    out = groups.reset_index(drop=True).loc[np.tile(np.arange(k), n_p)].reset_index(drop=True) \
+        if by else pd.DataFrame(index=range(n_p))
+    out.insert(0, "period_start", _month_ts(m0 + np.repeat(np.arange(n_p), k) * step))
+    for name, v in cols.items():
+        out[name] = np.rint(v) / 100
+    return out
 
 
 def _kpi_frame(groups: pd.DataFrame, by: list[str], **cols) -> pd.DataFrame:
