@@ -20,6 +20,7 @@ from .revenue import active_subscriptions, mrr
 
 __all__ = [
     "nps",
+    "nps_trend",
     "support_tickets",
     "tickets_per_customer",
     "ticket_time_to_close",
@@ -75,6 +76,28 @@ def nps(nps_responses: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     out = ratio_frame(out, "net", "responses", what="nps (no survey responses in the period)", by=by)
     out["value"] = 100.0 * out["value"]
     return out.drop(columns="net")
+
+
+def nps_trend(nps_responses: pd.DataFrame, period: PeriodLike, *, n: int = 8, freq: str = "quarter",
+              by: str | list[str] | None = None, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`nps` for the ``n`` periods of kind ``freq`` ending with ``period``'s last month.
+
+    Periods without answers are kept with zero counts and NaN NPS, without a warning (surveys run
+    in waves). Returns ``period`` and :func:`nps`'s columns, oldest first.
+    """
+    import warnings
+
+    from .errors import ZeroDenominatorWarning
+
+    last = Period.containing(as_period(period).last_month, freq)
+    frames = []
+    for q in last.trailing(int(n)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ZeroDenominatorWarning)
+            f = nps(nps_responses, q, by=by, customers=customers)
+        f.insert(0, "period", str(q))
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------------- tickets
@@ -272,7 +295,7 @@ def account_health(subscriptions: pd.DataFrame, as_of, *, product_usage: pd.Data
                    support_tickets: pd.DataFrame | None = None, invoices: pd.DataFrame | None = None,
                    nps_responses: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
                    fx_rates: pd.DataFrame | None = None, scores: pd.DataFrame | None = None,
-                   min_score: float = 40, min_probability: float = 0.5,
+                   min_score: float = 40, min_probability: float = 0.3,
                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Per-account health at ``as_of`` (exclusive) for the customers active in the month before it.
 
@@ -377,8 +400,8 @@ def account_health(subscriptions: pd.DataFrame, as_of, *, product_usage: pd.Data
         extra = [c for c in ("name", "segment", "owner") if c in customers.columns]
         out = out.merge(customers.drop_duplicates("customer_id")[["customer_id"] + extra],
                         on="customer_id", how="left")
-    return out.sort_values(["at_risk", "score", "arr"], ascending=[False, False, False],
-                           kind="stable").reset_index(drop=True)
+    order = ["at_risk", "probability", "score", "arr"] if scores is not None else ["at_risk", "score", "arr"]
+    return out.sort_values(order, ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def accounts_at_risk(subscriptions: pd.DataFrame, period: PeriodLike, *,
@@ -387,7 +410,7 @@ def accounts_at_risk(subscriptions: pd.DataFrame, period: PeriodLike, *,
                      nps_responses: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
                      fx_rates: pd.DataFrame | None = None, scores: pd.DataFrame | None = None,
                      by: str | list[str] | None = None, min_score: float = 40,
-                     min_probability: float = 0.5,
+                     min_probability: float = 0.3,
                      policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Active accounts at risk at the end of ``period`` (see :func:`account_health`).
 

@@ -57,6 +57,7 @@ __all__ = [
     "key_messages",
     "weakest_areas",
     "diagnosis",
+    "account_risk",
 ]
 
 #: KPIs whose value is a sum over the period, so that a period in progress is judged against the
@@ -609,3 +610,35 @@ def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: st
     if len(no_data):
         lines.append("No data this period: " + ", ".join(no_data["kpi"]))
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- accounts at risk (view)
+def account_risk(data, period: PeriodLike, *, as_of=None, use_model: bool = True, kind: str = "logistic",
+                 min_score: float = 40, min_probability: float = 0.3, policy=None) -> pd.DataFrame:
+    """Per-account health at the end of ``period`` (or at ``as_of``), from the churn model where it
+    can be fitted, else from the documented rules (:func:`revops_kit.success.account_health`).
+
+    The model is ``rk.churn.risk_table`` (probability of churning within three months); an account
+    is at risk when that probability ≥ ``min_probability``. If the model cannot be fitted on this
+    dataset (too little history, missing tables) the rule-based score is used and ``attrs["note"]``
+    says why. ``attrs["source"]`` is ``"model"`` or ``"rules"``.
+    """
+    from . import churn
+    from .success import account_health
+
+    p = as_period(period)
+    t = pd.Timestamp(as_of) if as_of is not None else p.end
+    pol = get_policy(policy)
+    data.require("subscriptions", what="account_risk")
+    scores, note = None, ""
+    if use_model:
+        try:
+            scores = churn.risk_table(data, t, kind=kind, policy=pol)[["customer_id", "probability"]]
+        except (RevOpsError, ValueError) as exc:
+            note = f"churn model not available ({exc}); rule-based health score used"
+    out = account_health(data.subscriptions, t, product_usage=data.product_usage,
+                         support_tickets=data.support_tickets, nps_responses=data.nps_responses,
+                         invoices=data.invoices, customers=data.customers, fx_rates=data.fx_rates,
+                         scores=scores, min_score=min_score, min_probability=min_probability, policy=pol)
+    out.attrs.update(source="model" if scores is not None else "rules", note=note)
+    return out

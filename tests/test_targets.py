@@ -178,3 +178,22 @@ def test_format_kpi_value():
     assert rk.format_kpi_value(1234567.0, "currency") == "USD 1.23M"
     assert rk.format_kpi_value(38.43, "days") == "38.4 days"
     assert rk.format_kpi_value(np.nan, "count") == "–"
+
+
+def test_account_risk_uses_model_else_rules(monkeypatch):
+    data = _dataset(TARGETS)
+    rules = rk.account_risk(data, "2025-Q1", use_model=False)
+    assert rules.attrs["source"] == "rules" and (rules["source"] == "rules").all()
+    assert set(rules["customer_id"]) == {"a", "c", "d"}
+    model = rk.account_risk(data, "2025-Q1")
+    assert model.attrs["source"] == "model" and (model["source"] == "model").all()
+    assert model["probability"].between(0, 1).all()
+    assert (model["at_risk"] == (model["probability"] >= 0.3)).all()
+
+    def fail(*args, **kwargs):
+        raise rk.RevOpsError("not enough history")
+
+    monkeypatch.setattr(rk.churn, "risk_table", fail)
+    auto = rk.account_risk(data, "2025-Q1")
+    assert auto.attrs["source"] == "rules" and "not enough history" in auto.attrs["note"]
+    pd.testing.assert_frame_equal(auto, rules)

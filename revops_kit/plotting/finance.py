@@ -1,5 +1,52 @@
-"""Finance figures."""
+"""Finance figures: billings vs revenue vs cash, margins and DSO."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ._core import PALETTE, money_axis, percent_axis, plain_text
+
+__all__ = ["finance_flows", "finance_margins"]
+
+
+def finance_flows(series: pd.DataFrame, *, title: str, currency: str = "USD"):
+    """Billings, revenue recognised and cash collected per period (``rk.finance_series`` output)."""
+    fig, ax = plt.subplots()
+    x = series["start"]
+    for i, (col, label) in enumerate([("billings", "Billings"), ("revenue_recognised", "Revenue recognised"),
+                                      ("cash_collected", "Cash collected")]):
+        ax.plot(x, series[col], marker="o", markersize=3, color=PALETTE[i], label=label)
+    if "total_costs" in series:
+        ax.plot(x, series["total_costs"], linestyle="--", color=PALETTE[3], label="Costs (all)")
+    ax.set_xlabel("Period start")
+    ax.set_ylabel(f"Amount ({currency})")
+    money_axis(ax)
+    ax.legend(fontsize=8)
+    ax.set_title(plain_text(title))
+    fig.tight_layout()
+    return fig
+
+
+def finance_margins(series: pd.DataFrame, *, title: str):
+    """Gross and operating profit margin (left, %) and DSO (right, days) per period."""
+    fig, ax = plt.subplots()
+    x = series["start"]
+    if "gross_margin" in series:
+        ax.plot(x, series["gross_margin"], marker="o", markersize=3, color=PALETTE[0], label="Gross margin")
+        ax.plot(x, series["profit_margin"], marker="o", markersize=3, color=PALETTE[2],
+                label="Operating profit margin")
+    ax.axhline(0, color="#999999", linewidth=0.8)
+    ax.set_xlabel("Period start")
+    ax.set_ylabel("Margin (% of revenue recognised)")
+    percent_axis(ax)
+    ax2 = ax.twinx()
+    ax2.plot(x, series["dso"], color=PALETTE[1], marker="s", markersize=3, label="DSO")
+    ax2.set_ylabel("DSO (days)")
+    ax2.grid(False)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
+    ax.legend(handles, labels, fontsize=8, loc="lower left")
+    ax.set_title(plain_text(title))
+    fig.tight_layout()
+    return fig

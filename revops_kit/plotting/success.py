@@ -1,5 +1,101 @@
-"""Success figures."""
+"""Customer-success figures: KPI trends, NPS mix and account-health signals."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ._core import PALETTE, NEGATIVE, POSITIVE, money_axis, percent_axis, plain_text
+
+__all__ = ["kpi_trends", "nps_mix", "health_signals"]
+
+_UNIT_LABEL = {"ratio": "%", "currency": "USD", "count": "count", "days": "days", "months": "months",
+               "multiple": "×", "score": "points"}
+
+
+def kpi_trends(history: pd.DataFrame, *, title: str, ncols: int = 3):
+    """Small multiples: one panel per KPI of ``history`` (``rk.kpi_history`` output, group ``all``),
+    with the KPI's label and unit from the catalogue on its axis."""
+    from ..catalog import get_kpi
+
+    h = history[history["group"] == "all"]
+    kpis = list(dict.fromkeys(h["kpi"]))
+    nrows = int(np.ceil(len(kpis) / ncols)) or 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.5 * nrows), squeeze=False)
+    for ax, k in zip(axes.flat, kpis):
+        kpi = get_kpi(k)
+        s = h[h["kpi"] == k]
+        ax.plot(range(len(s)), s["value"], marker="o", markersize=3, color=PALETTE[0])
+        ax.set_xticks(range(len(s)))
+        ax.set_xticklabels([plain_text(p) for p in s["period"]], rotation=90, fontsize=7)
+        ax.set_title(plain_text(kpi.label), fontsize=9)
+        ax.set_ylabel(f"{kpi.label} ({_UNIT_LABEL.get(kpi.unit, kpi.unit)})", fontsize=7)
+        ax.set_xlabel("Period", fontsize=7)
+        if kpi.unit == "ratio":
+            percent_axis(ax)
+        elif kpi.unit == "currency":
+            money_axis(ax)
+    for ax in list(axes.flat)[len(kpis):]:
+        ax.set_visible(False)
+    fig.suptitle(plain_text(title), fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def nps_mix(frame: pd.DataFrame, *, title: str):
+    """Promoters / passives / detractors as shares of responses per period (bars), NPS on top.
+
+    ``frame`` has ``period, promoters, passives, detractors, responses, value`` (``rk.nps`` rows
+    stacked over periods); periods without responses are left empty.
+    """
+    fig, ax = plt.subplots()
+    f = frame.reset_index(drop=True)
+    x = np.arange(len(f))
+    resp = f["responses"].replace(0, np.nan)
+    bottom = np.zeros(len(f))
+    for col, color, label in [("detractors", NEGATIVE, "Detractors (0-6)"),
+                              ("passives", "#bbbbbb", "Passives (7-8)"),
+                              ("promoters", POSITIVE, "Promoters (9-10)")]:
+        share = (f[col] / resp).fillna(0).to_numpy()
+        ax.bar(x, share, bottom=bottom, color=color, label=label)
+        bottom += share
+    for i, (v, n) in enumerate(zip(f["value"], f["responses"])):
+        if n > 0:
+            ax.annotate(f"NPS {v:.0f}\n(n={n:.0f})", (i, 1.0), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(x)
+    ax.set_xticklabels([plain_text(p) for p in f["period"]])
+    ax.set_xlabel("Period")
+    ax.set_ylabel("Share of responses (%)")
+    percent_axis(ax)
+    ax.set_ylim(0, 1.25)
+    ax.legend(fontsize=8, loc="upper left", ncol=3)
+    ax.set_title(plain_text(title))
+    fig.tight_layout()
+    return fig
+
+
+def health_signals(health: pd.DataFrame, *, title: str):
+    """Accounts and ARR flagged by each health signal (``rk.account_health`` output)."""
+    signals = [("usage_decline", "Usage decline"), ("detractor", "NPS detractor"),
+               ("ticket_surge", "Ticket surge"), ("renewal_soon", "Renewal ≤ 90 days"),
+               ("at_risk", "At risk (score ≥ 40)")]
+    signals = [(c, lbl) for c, lbl in signals if c in health.columns]
+    counts = [int(health[c].sum()) for c, _ in signals]
+    arr = [float(health.loc[health[c], "arr"].sum()) for c, _ in signals]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    y = np.arange(len(signals))
+    ax1.barh(y, counts, color=PALETTE[0])
+    ax1.set_yticks(y)
+    ax1.set_yticklabels([lbl for _, lbl in signals])
+    ax1.set_xlabel("Accounts (count)")
+    ax1.invert_yaxis()
+    ax2.barh(y, arr, color=PALETTE[3])
+    ax2.set_yticks(y)
+    ax2.set_yticklabels([])
+    ax2.set_xlabel("ARR of those accounts (USD)")
+    money_axis(ax2, axis="x")
+    ax2.invert_yaxis()
+    fig.suptitle(plain_text(title), fontweight="bold")
+    fig.tight_layout()
+    return fig
