@@ -22,7 +22,7 @@ from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
-__all__ = ["clv_simple", "monthly_rate", "customer_lifetimes", "survival_curve", "clv_survival", "rfm_summary", "BetaGeoFitter", "GammaGammaFitter",
+__all__ = ["clv_simple", "monthly_rate", "customer_lifetimes", "survival_curve", "survival_by", "clv_survival", "rfm_summary", "BetaGeoFitter", "GammaGammaFitter",
            "clv_transactional", "holdout_by_frequency"]
 
 
@@ -191,6 +191,16 @@ def survival_curve(lifetimes: pd.DataFrame, *, max_months: int | None = None) ->
     hazard[0] = 0.0  # a lifetime of 0 months (started and left within a month) still paid once
     survival = np.cumprod(1 - hazard)
     return pd.DataFrame({"month": k, "at_risk": at_risk, "churned": churned, "survival": survival})
+
+
+def survival_by(subscriptions: pd.DataFrame, as_of, *, by: str | None = None,
+                customers: pd.DataFrame | None = None) -> dict:
+    """Kaplan-Meier curves (:func:`survival_curve`) of first-spell lifetimes, overall or one per
+    value of ``by`` (label → curve), ready for ``rk.plotting.survival_curves``."""
+    life = customer_lifetimes(subscriptions, as_of, customers=customers, by=by)
+    if by is None:
+        return {"All customers": survival_curve(life)}
+    return {str(k): survival_curve(g) for k, g in life.groupby(by, sort=True)}
 
 
 def _extended_survival(curve: pd.DataFrame, horizon: int, *, tail_months: int = 12,

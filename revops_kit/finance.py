@@ -50,9 +50,25 @@ def _month_index(dates: pd.Series) -> np.ndarray:
     return np.where(np.isnan(out), -1, out).astype("int64")
 
 
-def _from_month_index(idx: np.ndarray) -> pd.DatetimeIndex:
+def _from_month_index(idx: np.ndarray) -> np.ndarray:
+    """Month starts (``datetime64[ns]``) from :func:`_month_index` values."""
     idx = np.asarray(idx, dtype="int64")
-    return pd.to_datetime(pd.DataFrame({"year": idx // 12, "month": idx % 12 + 1, "day": 1}))
+    return (idx - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")
+
+
+def _fx_through(fx_rates: pd.DataFrame | None, last_month) -> pd.DataFrame | None:
+    """``fx_rates`` extended to ``last_month``: months after its last month repeat each currency's
+    latest rate (revenue recognised in the future is valued at the latest known rate)."""
+    if fx_rates is None or not len(fx_rates):
+        return fx_rates
+    last_known = fx_rates["month"].max()
+    if pd.Timestamp(last_month) <= last_known:
+        return fx_rates
+    latest = fx_rates.sort_values("month", kind="stable").groupby("currency").tail(1)
+    future = pd.date_range(last_known + pd.DateOffset(months=1), last_month, freq="MS")
+    extra = pd.DataFrame([{"month": m, "currency": c, "rate": r} for m in future
+                          for c, r in zip(latest["currency"], latest["rate"])])
+    return pd.concat([fx_rates[["month", "currency", "rate"]], extra], ignore_index=True)
 
 
 def _group(frame: pd.DataFrame, by: list[str], agg: dict) -> pd.DataFrame:
@@ -95,7 +111,8 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
     service window touches: month *m* gets the weight ``days of the window in m ÷ days in m``, and
     ``revenue_m = amount × weight_m ÷ Σ weights``. Everything else is recognised in one month: a
     ``one_time`` invoice at ``service_start`` (its delivery) when given, otherwise ``issued_at``.
-    ``cost_of_revenue`` (when the column exists) follows its invoice's schedule.
+    ``cost_of_revenue`` (when the column exists) follows its invoice's schedule. Months after the
+    last month of ``fx_rates`` are converted at each currency's latest rate.
 
     Parameters
     ----------
@@ -131,37 +148,46 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
     point_kind = np.isin(kind, _POINT_KINDS)
     spread = (~point_kind) & ss.notna().to_numpy() & se.notna().to_numpy() & (se > ss).fillna(False).to_numpy()
     point_date = np.where(point_kind & ss.notna().to_numpy(), ss.to_numpy(), inv["issued_at"].to_numpy())
+    relevant = np.ones(n, dtype=bool)
+    if months is not None:  # skip invoices that cannot touch the requested months
+        wanted = pd.DatetimeIndex(months).to_period("M").to_timestamp()
+        if len(wanted):
+            lo_m, hi_m = wanted.min().to_datetime64(), (wanted.max() + pd.DateOffset(months=1)).to_datetime64()
+            relevant = np.where(spread, (ss.to_numpy() < hi_m) & (se.to_numpy() > lo_m),
+                                (point_date >= lo_m) & (point_date < hi_m))
+        else:
+            relevant = np.zeros(n, dtype=bool)
     cor = inv["cost_of_revenue"].astype("float64").fillna(0.0).to_numpy() if "cost_of_revenue" in inv.columns \
         else np.zeros(n)
     amount = inv["amount"].astype("float64").to_numpy()
     currency = inv["currency"].to_numpy() if "currency" in inv.columns else np.full(n, None, object)
 
     # single-month rows
-    pt = ~spread
+    pt = ~spread & relevant
     point = pd.DataFrame({
         "row": np.flatnonzero(pt),
         "month_idx": _month_index(pd.Series(point_date[pt]).astype("datetime64[ns]")),
         "share": 1.0,
     })
     # spread rows: one per touched month
-    rows = np.flatnonzero(spread)
-    first = _month_index(ss[spread])
-    last = _month_index(se[spread] - pd.Timedelta(days=1))
+    sp = spread & relevant
+    rows = np.flatnonzero(sp)
+    first = _month_index(ss[sp])
+    last = _month_index(se[sp] - pd.Timedelta(days=1))
     counts = last - first + 1
     rep = np.repeat(np.arange(len(rows)), counts)
     offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     midx = first[rep] + offs
-    mstart = _from_month_index(midx).to_numpy()
-    mend = _from_month_index(midx + 1).to_numpy()
-    lo = np.maximum(ss[spread].to_numpy()[rep], mstart)
-    hi = np.minimum(se[spread].to_numpy()[rep], mend)
+    mstart = _from_month_index(midx)
+    mend = _from_month_index(midx + 1)
+    lo = np.maximum(ss[sp].to_numpy()[rep], mstart)
+    hi = np.minimum(se[sp].to_numpy()[rep], mend)
     weight = (hi - lo) / (mend - mstart)
     total = np.bincount(rep, weights=weight, minlength=len(rows))
     spread_rows = pd.DataFrame({"row": rows[rep], "month_idx": midx, "share": weight / total[rep]})
 
     sched = pd.concat([point, spread_rows], ignore_index=True)
-    sched["month"] = _from_month_index(sched["month_idx"].to_numpy()) if len(sched) else \
-        pd.Series([], dtype="datetime64[ns]")
+    sched["month"] = _from_month_index(sched["month_idx"].to_numpy())
     if months is not None:
         wanted = pd.DatetimeIndex(months).to_period("M").to_timestamp()
         sched = sched[sched["month"].isin(wanted)]
@@ -176,8 +202,8 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
         "currency": currency[r],
     })
     out["month"] = out["month"].astype("datetime64[ns]")
-    factor = to_reporting_currency(out.assign(one=1.0), "one", "month", fx_rates, policy,
-                                   table="invoices")
+    fx = _fx_through(fx_rates, out["month"].max()) if len(out) else fx_rates
+    factor = to_reporting_currency(out.assign(one=1.0), "one", "month", fx, policy, table="invoices")
     out["revenue"] = out["revenue"] * factor.to_numpy()
     out["cost_of_revenue"] = out["cost_of_revenue"] * factor.to_numpy()
     return out.drop(columns="currency").sort_values(["month", "invoice_id"], kind="stable") \
@@ -387,22 +413,33 @@ def finance_series(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.Data
     if freq not in ("month", "quarter", "year"):
         raise RevOpsError(f"finance_series: freq must be 'month', 'quarter' or 'year', got {freq!r}")
     last = Period.containing(as_period(period).last_month, freq)
+    periods = last.trailing(int(n))
+    kw = {"fx_rates": fx_rates, "policy": policy}
+    # one recognition schedule for the whole span (the same numbers as revenue_recognised per period)
+    sched = recognition_schedule(invoices, months=pd.date_range(periods[0].start, last.end, freq="MS",
+                                                                inclusive="left"), **kw)
+    ledger = None
+    if costs is not None:
+        ledger = costs.loc[(costs["month"] >= periods[0].start) & (costs["month"] < last.end)].copy()
+        ledger["amount_reporting"] = to_reporting_currency(ledger, "amount", "month", fx_rates, policy,
+                                                           table="costs")
     rows = []
-    for q in last.trailing(int(n)):
-        kw = {"fx_rates": fx_rates, "policy": policy}
+    for q in periods:
         d = dso(invoices, q, **kw)
+        rev = float(sched.loc[q.mask(sched["month"]), "revenue"].sum())
         row = {"period": str(q), "start": q.start,
                "billings": billings(invoices, q, **kw)["value"].item(),
-               "revenue_recognised": revenue_recognised(invoices, q, **kw)["value"].item(),
+               "revenue_recognised": rev,
                "cash_collected": cash_collected(invoices, q, **kw)["value"].item(),
                "receivables": d["receivables"].item(), "dso": d["value"].item()}
-        if costs is not None:
-            gm = gross_margin(invoices, q, costs=costs, **kw)
-            ocf = operating_cash_flow(invoices, costs, q, **kw)
-            pm = profit_margin(invoices, costs, q, **kw)
-            row.update(cost_of_revenue=gm["cost_of_revenue"].item(), gross_margin=gm["value"].item(),
-                       total_costs=pm["costs"].item(), operating_cash_flow=ocf["value"].item(),
-                       profit_margin=pm["value"].item())
+        if ledger is not None:
+            inq = ledger.loc[q.mask(ledger["month"])]
+            cor = float(inq.loc[inq["category"] == "cost_of_revenue", "amount_reporting"].sum())
+            total = float(inq["amount_reporting"].sum())
+            gm = safe_divide(rev - cor, rev, what="gross_margin", where=str(q))
+            row.update(cost_of_revenue=cor, gross_margin=gm, total_costs=total,
+                       operating_cash_flow=row["cash_collected"] - total,
+                       profit_margin=safe_divide(rev - total, rev, what="profit_margin", where=str(q)))
         rows.append(row)
     return pd.DataFrame(rows)
 

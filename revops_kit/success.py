@@ -31,6 +31,7 @@ __all__ = [
     "portfolio_growth",
     "account_health",
     "accounts_at_risk",
+    "top_at_risk",
     "HEALTH_RULES",
 ]
 
@@ -402,6 +403,15 @@ def account_health(subscriptions: pd.DataFrame, as_of, *, product_usage: pd.Data
                         on="customer_id", how="left")
     order = ["at_risk", "probability", "score", "arr"] if scores is not None else ["at_risk", "score", "arr"]
     return out.sort_values(order, ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def top_at_risk(health: pd.DataFrame, *, n: int = 15) -> pd.DataFrame:
+    """The ``n`` accounts at risk with the largest ARR, in display columns (from
+    :func:`account_health` or ``rk.account_risk``)."""
+    cols = [c for c in ("customer_id", "name", "segment", "owner", "arr", "score", "probability",
+                        "reasons") if c in health.columns]
+    risky = health[health["at_risk"]].sort_values("arr", ascending=False, kind="stable")
+    return risky[cols].head(int(n)).reset_index(drop=True)
 
 
 def accounts_at_risk(subscriptions: pd.DataFrame, period: PeriodLike, *,

@@ -145,3 +145,28 @@ def test_recognition_conserves_amount_and_ignores_order(rows):
     assert total == pytest.approx(inv["amount"].sum())
     shuffled = inv.iloc[::-1].reset_index(drop=True)
     pd.testing.assert_frame_equal(rk.recognition_schedule(shuffled), sched)
+
+
+def test_finance_series_matches_the_kpi_functions():
+    s = rk.finance_series(INVOICES, "2025-Q1", costs=COSTS, freq="month", n=3, fx_rates=FX)
+    assert len(s) == 3
+    for r in s.itertuples(index=False):
+        p = r.period
+        assert r.revenue_recognised == pytest.approx(rk.revenue_recognised(INVOICES, p, fx_rates=FX)["value"].item())
+        assert r.billings == pytest.approx(rk.billings(INVOICES, p, fx_rates=FX)["value"].item())
+        assert r.dso == pytest.approx(rk.dso(INVOICES, p, fx_rates=FX)["value"].item())
+        gm = rk.gross_margin(INVOICES, p, costs=COSTS, fx_rates=FX)["value"].item()
+        assert r.gross_margin == pytest.approx(gm)
+        pm = rk.profit_margin(INVOICES, COSTS, p, fx_rates=FX)["value"].item()
+        assert r.profit_margin == pytest.approx(pm)
+        assert r.operating_cash_flow == pytest.approx(
+            rk.operating_cash_flow(INVOICES, COSTS, p, fx_rates=FX)["value"].item())
+
+
+def test_future_months_use_latest_fx_rate():
+    inv = pd.DataFrame({"invoice_id": ["e1"], "customer_id": ["b"], "issued_at": D(["2025-04-01"]),
+                        "amount": [200.0], "currency": ["EUR"], "kind": ["recurring"],
+                        "service_start": D(["2025-04-01"]), "service_end": D(["2025-06-01"])})
+    s = rk.recognition_schedule(inv, fx_rates=FX).set_index("month")["revenue"]
+    # April at April's rate; May is after the last fx month and uses April's 1.2
+    assert s.to_dict() == pytest.approx({D("2025-04-01"): 120.0, D("2025-05-01"): 120.0})
