@@ -694,8 +694,11 @@ def _kpi_cost_per_lead(data, period: Period, *, by, policy):
 def _register_funnel(kpi_id: str, step: str, label: str, from_step: str | None = None) -> None:
     prev = from_step or FUNNEL_STEPS[FUNNEL_STEPS.index(step) - 1]
 
+    words = {"lead": "leads created", "mql": "leads becoming MQL", "sql": "leads becoming SQL",
+             "opportunity": "leads becoming opportunities", "won": "leads won"}
+
     @register(kpi_id, label=label, unit="ratio", good="up", family="marketing",
-              formula=f"leads reaching {step} in the period ÷ leads reaching {prev} in the period "
+              formula=f"{words[step]} in the period ÷ {words[prev]} in the period "
                       "(flows dated in the period; a later step implies the earlier ones)",
               tables=("leads",))
     def _kpi(data, period: Period, *, by, policy):
