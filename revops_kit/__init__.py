@@ -23,6 +23,7 @@ from .periods import *  # noqa: F401,F403
 from .pipeline import *  # noqa: F401,F403
 from .policies import *  # noqa: F401,F403
 from .quality import *  # noqa: F401,F403
+from .cohorts import *  # noqa: F401,F403
 from .retention import *  # noqa: F401,F403
 from .revenue import *  # noqa: F401,F403
 from .success import *  # noqa: F401,F403

@@ -35,7 +35,7 @@ from ._common import as_list, ratio_frame
 from .catalog import register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
-from .policies import DEFAULT_POLICY, MetricPolicy
+from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from .revenue import (_CHURN, _month_int, _OPEN, _bridge_cents, _group_codes, _kpi_frame, _kw,
                       _period_rows, _grid, _split_by, mrr_bridge)
 
@@ -102,6 +102,7 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     >>> logo_churn_rate(subs, "2025-Q1")[["numerator", "denominator", "value"]].iloc[0].tolist()
     [2.0, 3.0, 0.6666666666666666]
     """
+    policy = get_policy(policy)
     p = as_period(period)
     g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
@@ -137,6 +138,7 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
     (Σ e, or start + expansion + reactivation − contraction − churn), ``lost_gross`` and
     ``lost_net``, and ``customers_start``. All amounts in the reporting currency.
     """
+    policy = get_policy(policy)
     p = as_period(period)
     by_list = as_list(by)
     if policy.revenue_retention_basis == "movements":
@@ -212,6 +214,7 @@ def nrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=N
     Reads ``revenue_retention_basis`` and the FX fields. Returns ``value, numerator,
     denominator, customers_start``.
     """
+    policy = get_policy(policy)
     return _nrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
 
 
@@ -220,6 +223,7 @@ def grr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=N
     """Gross revenue retention: Σ_cohort min(e, s) ÷ Σ_cohort s (cohort basis, default), or
     (MRR_start − contraction − churn) ÷ MRR_start (movements basis). Within [0, 1] on the cohort
     basis."""
+    policy = get_policy(policy)
     return _grr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
 
 
@@ -228,6 +232,7 @@ def gross_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
                              policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Gross revenue churn rate = 1 − GRR: Σ_cohort max(s − e, 0) ÷ Σ s (cohort basis), or
     (contraction + churn) ÷ MRR_start (movements basis)."""
+    policy = get_policy(policy)
     return _gross_churn(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
                         policy=policy)
 
@@ -238,6 +243,7 @@ def net_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, b
     """Net revenue churn rate = 1 − NRR: (Σ s − Σ e) ÷ Σ s (cohort basis), or (contraction +
     churn − expansion − reactivation) ÷ MRR_start (movements basis). Negative when expansion
     outweighs losses."""
+    policy = get_policy(policy)
     return _net_churn(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
                       policy=policy)
 
@@ -246,6 +252,7 @@ def expansion_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, 
                    fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Expansion rate = Σ_cohort max(e − s, 0) ÷ Σ s = NRR − GRR (cohort basis), or
     expansion ÷ MRR_start (movements basis)."""
+    policy = get_policy(policy)
     return _expansion(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
                       policy=policy)
 
@@ -254,6 +261,7 @@ def quick_ratio(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, cus
                 fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """SaaS quick ratio = (new + expansion + reactivation) ÷ (contraction + churn), from the
     period's MRR bridge (FX impact excluded). NaN + warning when nothing was lost."""
+    policy = get_policy(policy)
     b = mrr_bridge(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
                    policy=policy)
     by = as_list(by)
@@ -283,6 +291,7 @@ def renewals(subscriptions: pd.DataFrame, period: PeriodLike, *,
     ``close_date`` in the period): due = closed, renewed = won; amounts are the opportunity
     ``amount`` converted at the close month's rate (due = all closed, renewed = won).
     """
+    policy = get_policy(policy)
     p = as_period(period)
     by_list = as_list(by)
     if policy.renewal_basis == "opportunities":
@@ -354,6 +363,7 @@ def renewal_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, amount: boo
     for what is due and renewed under ``policy.renewal_basis`` (contracts: ``committed_end_date``
     terms of at least ``renewal_min_term_months``; opportunities: closed renewal opportunities).
     """
+    policy = get_policy(policy)
     r = renewals(subscriptions, period, opportunities=opportunities, by=by, customers=customers,
                  fx_rates=fx_rates, policy=policy)
     by = as_list(by)
@@ -376,6 +386,7 @@ def retention_trend(subscriptions: pd.DataFrame, periods, *, by=None, customers=
                     fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """NRR, GRR, logo churn and gross revenue churn for each period of ``periods`` (tidy:
     ``period, [by], kpi, value``)."""
+    policy = get_policy(policy)
     frames = []
     kw = dict(by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     for period in periods:

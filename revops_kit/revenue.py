@@ -55,7 +55,7 @@ from ._common import as_list, attach_columns, ratio_frame, safe_divide
 from .catalog import register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
-from .policies import DEFAULT_POLICY, MetricPolicy
+from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 
 __all__ = [
     "CATEGORIES",
@@ -221,6 +221,7 @@ def _cents(subs: pd.DataFrame) -> np.ndarray:
 def _rate_matrix(fx_rates: pd.DataFrame | None, currencies: list, m0: int, m1: int,
                  policy: MetricPolicy) -> np.ndarray:
     """Rates for months ``m0..m1-1`` (rows) × ``currencies`` (columns); NaN where unknown."""
+    policy = get_policy(policy)
     n = max(m1 - m0, 0)
     out = np.full((n, len(currencies)), np.nan)
     for j, cur in enumerate(currencies):
@@ -253,6 +254,7 @@ def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str]
     ``convert=False`` skips currency conversion (activity and categories on local amounts only;
     ``mrr``/``prev``/``fx`` are then local cents summed over currencies and ``fx`` is 0).
     """
+    policy = get_policy(policy)
     grain = list(grain or [])
     _check_subscriptions(subscriptions, grain)
     lo_req, hi_req = _window(start, end)
@@ -326,7 +328,7 @@ def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str]
     # cents are whole numbers far below 2**53, so float64 sums of them are exact
     w = cents.astype(np.float64)
     local = np.bincount(np.concatenate([ks, ke]), weights=np.concatenate([w, -w]),
-                        minlength=n * n_cur).reshape(n, n_cur)
+                        minlength=n * n_cur).astype(np.float64, copy=False).reshape(n, n_cur)
     del ks, ke, w
     np.cumsum(local, axis=0, out=local)
 
@@ -506,6 +508,7 @@ def mrr_movements(subscriptions: pd.DataFrame, *, start=None, end=None,
     ...     month=m["month"].dt.strftime("%Y-%m")).to_string(index=False)  # doctest: +NORMALIZE_WHITESPACE
     'customer_id   mrr  previous_mrr    category   month\\n          a 100.0           0.0         new 2025-01\\n          a 100.0         100.0   unchanged 2025-02\\n          a 150.0         100.0   expansion 2025-03\\n          a   0.0         150.0       churn 2025-04\\n          b  50.0           0.0         new 2025-02\\n          b   0.0          50.0       churn 2025-03'
     """
+    policy = get_policy(policy)
     grain, cust_cols = _split_by(subscriptions, by)
     g = _grid(subscriptions, start=start, end=end, grain=grain, fx_rates=fx_rates, policy=policy)
     return _movements_frame(g, customers, cust_cols)
@@ -543,6 +546,7 @@ def _movements_frame(g: _Grid, customers, cust_cols: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------- period aggregates
 def _period_rows(subscriptions, period: Period, *, by, customers, fx_rates, policy, convert=True):
     """(grid restricted to the period's months, grouping frame per row, group columns)."""
+    policy = get_policy(policy)
     grain, cust_cols = _split_by(subscriptions, by)
     g = _grid(subscriptions, start=period.start, end=period.end, grain=grain, fx_rates=fx_rates,
               policy=policy, convert=convert)
@@ -627,6 +631,7 @@ def mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | lis
     >>> b[["mrr_start", "new", "expansion", "churn", "mrr_end"]].iloc[0].tolist()
     [0.0, 150.0, 50.0, 50.0, 150.0]
     """
+    policy = get_policy(policy)
     p = as_period(period)
     g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                                policy=policy)
@@ -644,6 +649,7 @@ def mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | lis
 def mrr_bridge_series(subscriptions: pd.DataFrame, periods, *, by=None, customers=None,
                       fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """:func:`mrr_bridge` for each period of ``periods`` (labels or Periods), stacked."""
+    policy = get_policy(policy)
     frames = [mrr_bridge(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                          policy=policy) for p in periods]
     return pd.concat(frames, ignore_index=True)
@@ -729,6 +735,7 @@ def mrr_movement_kpi(subscriptions: pd.DataFrame, period: PeriodLike, line: str,
     ``line`` is one of ``new, expansion, reactivation, contraction, churn, fx_impact,
     net_change``. Contraction and churn are positive amounts of MRR lost.
     """
+    policy = get_policy(policy)
     allowed = _BRIDGE_LINES + ("fx_impact", "net_change")
     if line not in allowed:
         raise MRRInputError(f"mrr_movement_kpi: line must be one of {allowed}, got {line!r}")
@@ -746,6 +753,7 @@ def mrr_movement_kpi(subscriptions: pd.DataFrame, period: PeriodLike, line: str,
 # ---------------------------------------------------------------------- point-in-time MRR
 def _month_mrr(subscriptions, month: pd.Timestamp, *, by, customers, fx_rates, policy):
     """(groups, mrr cents, active customers) for one month."""
+    policy = get_policy(policy)
     m = pd.Timestamp(month)
     g, ents, by = _period_rows(subscriptions, Period.containing(m), by=by, customers=customers,
                                fx_rates=fx_rates, policy=policy)
@@ -765,6 +773,7 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     ``mrr_reporting`` is each row converted at the month's rate and rounded to the cent (row-level;
     the KPIs convert per customer × currency, see the module docstring).
     """
+    policy = get_policy(policy)
     from ._common import to_reporting_currency
 
     m = pd.Timestamp(month).to_period("M").to_timestamp()
@@ -798,6 +807,7 @@ def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     >>> mrr(subs, "2025-02")["value"].item(), mrr(subs, "2025-03")["value"].item()
     (150.0, 100.0)
     """
+    policy = get_policy(policy)
     p = as_period(period)
     groups, by, cents, n = _month_mrr(subscriptions, p.last_month, by=by, customers=customers,
                                       fx_rates=fx_rates, policy=policy)
@@ -828,6 +838,7 @@ def mrr_series(subscriptions: pd.DataFrame, months, *, by: str | list[str] | Non
     Returns columns ``month``, the ``by`` columns, ``mrr`` and ``customers``; every month × group
     seen in the window appears (0 where nothing is active).
     """
+    policy = get_policy(policy)
     months = pd.DatetimeIndex(months)
     if len(months) == 0:
         return pd.DataFrame(columns=["month"] + as_list(by) + ["mrr", "customers"])
@@ -865,6 +876,7 @@ def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
     month in the period), ``customers_reactivated`` and ``customers_churned`` (at least one such
     movement in the period; distinct customers), ``customers_end`` (active in the last month).
     """
+    policy = get_policy(policy)
     p = as_period(period)
     g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
@@ -894,6 +906,7 @@ def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str]
         ``[by], value, numerator (MRR), denominator (customers), new_mrr, new_customers,
         new_customer_arpa``. Zero customers gives NaN and a ZeroDenominatorWarning.
     """
+    policy = get_policy(policy)
     p = as_period(period)
     g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                                policy=policy)
@@ -928,6 +941,7 @@ def new_customer_arpa(subscriptions: pd.DataFrame, period: PeriodLike, *,
     first active month) ÷ number of new customers. NaN + ZeroDenominatorWarning when none.
     Returns ``[by], value, numerator, denominator``.
     """
+    policy = get_policy(policy)
     a = arpa(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     by = as_list(by)
     out = a[by + ["new_mrr", "new_customers"]]
@@ -947,6 +961,7 @@ def revenue_growth_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     ``compare="year_ago"``: MRR_ref is the MRR at the end of the same period a year earlier.
     Returns ``value, numerator (MRR_end − MRR_ref), denominator (MRR_ref), mrr_end``.
     """
+    policy = get_policy(policy)
     p = as_period(period)
     if compare not in ("previous", "year_ago"):
         raise MRRInputError(f"revenue_growth_rate: compare must be 'previous' or 'year_ago', "
@@ -979,6 +994,7 @@ def top_movements(subscriptions: pd.DataFrame, period: PeriodLike, *, n: int = 1
     the absolute constant-currency amount. Adds ``name`` and ``segment`` from ``customers`` when
     present. Columns: ``category, customer_id, [name, segment], amount, mrr_start, mrr_end``.
     """
+    policy = get_policy(policy)
     p = as_period(period)
     mv = mrr_movements(subscriptions, start=p.start, end=p.end, fx_rates=fx_rates, policy=policy)
     mv = mv[mv["category"].isin(["expansion", "contraction", "churn"])]
@@ -1032,6 +1048,7 @@ def contract_values(opportunities: pd.DataFrame | None, period: PeriodLike, *,
     Amounts are converted at the rate of the close (start) month per ``policy.fx_mode``.
     Returns ``[by], tcv, acv, contracts``.
     """
+    policy = get_policy(policy)
     from ._common import to_reporting_currency
 
     p = as_period(period)
@@ -1110,6 +1127,7 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
     Periods without a ``committed_end_date`` (month-to-month) add nothing. Returns
     ``[by], value, subscriptions`` (periods contributing).
     """
+    policy = get_policy(policy)
     from ._common import to_reporting_currency
 
     p = as_period(period)

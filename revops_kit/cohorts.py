@@ -1,0 +1,237 @@
+"""Acquisition cohorts: logo and revenue retention matrices, and Kaplan-Meier customer survival.
+
+A customer's **acquisition month** is its first active month (its *new* movement, see
+:func:`revops_kit.revenue.mrr_movements`). Cohorts group customers by acquisition month or
+quarter; age ``k`` is measured in the cohort's last month ``k`` periods later (age 0 = the end of
+the acquisition month/quarter)::
+
+    logo retention(k)    = cohort customers active at age k ÷ cohort customers
+    revenue retention(k) = cohort MRR at age k ÷ cohort MRR at age 0
+
+Revenue is in the reporting currency at each month's rate (``policy.fx_mode``); use
+``fx_mode="fixed"`` to remove currency movement from the matrix.
+
+**Survival.** Duration = months from the acquisition month to the first churn month (the first
+month with MRR 0 after being active; a later reactivation does not undo it), censored at the end
+of observation for customers never churned. Kaplan-Meier estimates per group come from
+``statsmodels.duration.survfunc.SurvfuncRight``; the pointwise band is the log-log transform of
+its Greenwood standard errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._common import as_list, attach_columns
+from .errors import RevOpsError
+from .periods import PeriodLike, as_period
+from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
+from .revenue import _CHURN, _NEW, _grid, _month_ts
+
+__all__ = ["customer_lifetimes", "cohort_retention", "cohort_matrix", "survival_curves",
+           "survival_summary"]
+
+
+def _end_month(end) -> pd.Timestamp | None:
+    if end is None:
+        return None
+    try:
+        return as_period(end).end
+    except Exception:  # a date
+        return pd.Timestamp(end)
+
+
+def customer_lifetimes(subscriptions: pd.DataFrame, *, end: PeriodLike | None = None,
+                       by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                       policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """One row per customer: ``acquired`` (first active month), ``churned`` (first churn month or
+    NaT), ``months`` (churned − acquired, or months observed up to ``end`` when censored),
+    ``event`` (1 churned / 0 censored) and the ``by`` columns looked up in ``customers``.
+
+    ``end`` (a period label, or an exclusive month date) closes observation; default: the month
+    after the last change in the data.
+    """
+    policy = get_policy(policy)
+    g = _grid(subscriptions, end=_end_month(end), policy=policy, convert=False)
+    ents = g.entities
+    n = len(ents)
+    acquired = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(acquired, g.ent[g.cat == _NEW], g.month[g.cat == _NEW].astype(np.int64))
+    churned = np.full(n, np.iinfo(np.int64).max)
+    churn = g.cat == _CHURN
+    np.minimum.at(churned, g.ent[churn], g.month[churn].astype(np.int64))
+    ok = acquired < np.iinfo(np.int64).max
+    event = (churned < np.iinfo(np.int64).max) & ok
+    months = np.where(event, churned - acquired, g.hi - acquired)
+    out = pd.DataFrame({"customer_id": ents["customer_id"].to_numpy(),
+                        "acquired": _month_ts(np.where(ok, acquired, 0)),
+                        "churned": pd.NaT, "months": months, "event": event.astype(np.int64)})
+    out.loc[event, "churned"] = _month_ts(churned[event])
+    out["churned"] = out["churned"].astype("datetime64[ns]")
+    out = out[ok].reset_index(drop=True)
+    return attach_columns(out, customers, as_list(by), table="subscriptions")
+
+
+def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: PeriodLike | None = None,
+                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                     fx_rates: pd.DataFrame | None = None, max_age: int | None = None,
+                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Logo and revenue retention by acquisition cohort, tidy.
+
+    Parameters
+    ----------
+    freq : {"M", "Q"}
+        Cohorts and ages by month or by quarter.
+    end : period label or date, optional
+        Observation ends before this (exclusive); only ages whose measurement month lies before
+        it appear. Default: the data's last month.
+    by : str or list, optional
+        Customer columns (from ``customers``) to split cohorts by.
+    max_age : int, optional
+        Keep ages ``0 .. max_age``.
+
+    Returns
+    -------
+    DataFrame
+        ``cohort`` (first month of the cohort period), ``[by]``, ``age``, ``customers`` (cohort
+        size), ``active``, ``logo_retention``, ``mrr``, ``mrr_initial``, ``revenue_retention``.
+    """
+    policy = get_policy(policy)
+    step = {"M": 1, "Q": 3}.get(freq)
+    if step is None:
+        raise RevOpsError(f"cohort_retention: freq must be 'M' or 'Q', got {freq!r}")
+    by = as_list(by)
+    end_ts = _end_month(end)
+    g = _grid(subscriptions, end=end_ts, fx_rates=fx_rates, policy=policy)
+    n = len(g.entities)
+    acquired = np.full(n, np.iinfo(np.int64).max)
+    new = g.cat == _NEW
+    np.minimum.at(acquired, g.ent[new], g.month[new].astype(np.int64))
+    ok_ent = acquired < np.iinfo(np.int64).max
+    coh = np.where(ok_ent, acquired - acquired % step, 0)     # month 0 = 1970-01
+    last_obs = g.hi - 1
+    # rows measured at period-end months at or after the cohort's first period end
+    month = g.month.astype(np.int64)
+    ent = g.ent
+    c_row = coh[ent]
+    age_row = (month - c_row) // step
+    at_end = (month % step == step - 1) & ok_ent[ent] & (month >= c_row)
+    frame = pd.DataFrame({"ent": ent[at_end], "cohort_m": c_row[at_end], "age": age_row[at_end],
+                          "mrr": g.mrr[at_end] / 100.0, "active": g.active[at_end]})
+    ents = g.entities.assign(cohort_m=coh, ok=ok_ent)
+    ents = ents[ents["ok"]]
+    if by:
+        ents = attach_columns(ents, customers, by, table="subscriptions")
+        frame = frame.join(ents[by], on="ent")
+    keys = ["cohort_m"] + by
+    sizes = ents.groupby(keys, observed=True, dropna=False).size().rename("customers")
+    frame = frame[frame["active"] | (frame["mrr"] != 0)]
+    grid = frame.groupby(keys + ["age"], observed=True, dropna=False).agg(
+        active=("active", "sum"), mrr=("mrr", "sum")).reset_index()
+    # complete the age axis: every cohort gets every observed age up to the last observed month
+    span = sizes.reset_index()
+    span["max_age"] = (last_obs - (span["cohort_m"] + step - 1)) // step
+    span = span[span["max_age"] >= 0]
+    if max_age is not None:
+        span["max_age"] = span["max_age"].clip(upper=max_age)
+    full = span.loc[span.index.repeat(span["max_age"] + 1)].copy()
+    full["age"] = full.groupby(keys, observed=True, dropna=False).cumcount()
+    out = full.merge(grid, on=keys + ["age"], how="left")
+    out["active"] = out["active"].fillna(0).astype(np.int64)
+    out["mrr"] = np.rint(out["mrr"].fillna(0.0) * 100) / 100
+    initial = out[out["age"] == 0].set_index(keys)["mrr"].rename("mrr_initial")
+    out = out.join(initial, on=keys)
+    out["logo_retention"] = out["active"] / out["customers"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["revenue_retention"] = np.where(out["mrr_initial"] > 0,
+                                            out["mrr"] / out["mrr_initial"].where(
+                                                out["mrr_initial"] > 0, 1.0), np.nan)
+    out["cohort"] = _month_ts(out["cohort_m"].to_numpy())
+    cols = ["cohort"] + by + ["age", "customers", "active", "logo_retention", "mrr",
+                              "mrr_initial", "revenue_retention"]
+    return out.sort_values(["cohort"] + by + ["age"]).reset_index(drop=True)[cols]
+
+
+def cohort_matrix(tidy: pd.DataFrame, value: str = "logo_retention", *,
+                  freq: str = "M") -> pd.DataFrame:
+    """Pivot :func:`cohort_retention` output to a cohort × age matrix (rows labelled
+    ``YYYY-MM`` or ``YYYY-Qn``). Cells after the observation window are NaN."""
+    if tidy.empty:
+        return pd.DataFrame()
+    labels = tidy["cohort"].dt.to_period("Q" if freq == "Q" else "M").astype(str)
+    wide = tidy.assign(cohort=labels).pivot_table(index="cohort", columns="age", values=value,
+                                                  aggfunc="first")
+    wide.columns.name = "age"
+    return wide
+
+
+def survival_curves(subscriptions: pd.DataFrame, *, by: str | list[str] | None = "segment",
+                    customers: pd.DataFrame | None = None, end: PeriodLike | None = None,
+                    alpha: float = 0.05, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Kaplan-Meier customer survival per group (statsmodels ``SurvfuncRight``).
+
+    Returns a tidy frame: ``[by], months, survival, ci_lower, ci_upper, at_risk, events``, with a
+    first row at ``months = 0`` (survival 1) per group. ``end`` closes observation
+    (see :func:`customer_lifetimes`). Groups without any customer are absent.
+    """
+    policy = get_policy(policy)
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    by = as_list(by)
+    if by and customers is None:
+        raise RevOpsError(f"survival_curves: grouping by {by} needs the customers table")
+    life = customer_lifetimes(subscriptions, end=end, by=by, customers=customers, policy=policy)
+    groups = [((), life)] if not by else life.groupby(by, observed=True, dropna=False, sort=True)
+    frames = []
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        fit = SurvfuncRight(part["months"].to_numpy(dtype=float),
+                            part["event"].to_numpy(dtype=float))
+        lower, upper = _loglog_band(fit.surv_prob, fit.surv_prob_se, alpha)
+        f = pd.DataFrame({"months": np.r_[0.0, fit.surv_times],
+                          "survival": np.r_[1.0, fit.surv_prob],
+                          "ci_lower": np.r_[1.0, lower], "ci_upper": np.r_[1.0, upper],
+                          "at_risk": np.r_[len(part), fit.n_risk],
+                          "events": np.r_[0.0, fit.n_events]})
+        for col, value in zip(by, key):
+            f.insert(by.index(col), col, value)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _loglog_band(surv: np.ndarray, se: np.ndarray, alpha: float):
+    """Pointwise log-log confidence band from Greenwood standard errors:
+    S^exp(±z·se/(S·|log S|)); 1 where S = 1 and 0 where S = 0."""
+    from scipy.stats import norm
+
+    z = norm.ppf(1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta_se = se / (surv * np.abs(np.log(surv)))
+        lower = surv ** np.exp(z * theta_se)
+        upper = surv ** np.exp(-z * theta_se)
+    edge = (surv >= 1) | (surv <= 0) | ~np.isfinite(theta_se)
+    return np.where(edge, surv, lower), np.where(edge, surv, upper)
+
+
+def survival_summary(curves: pd.DataFrame, *, by: str | list[str] | None = "segment",
+                     at: tuple[int, ...] = (12, 24, 36)) -> pd.DataFrame:
+    """Per group: customers, churn events, median survival (months; NaN when survival never
+    falls to 0.5) and survival at ``at`` months (step function; NaN beyond the data)."""
+    by = as_list(by)
+    rows = []
+    groups = [((), curves)] if not by else curves.groupby(by, observed=True, sort=True)
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        part = part.sort_values("months")
+        row = dict(zip(by, key))
+        row["customers"] = int(part["at_risk"].iloc[0])
+        row["churn_events"] = int(part["events"].sum())
+        below = part[part["survival"] <= 0.5]
+        row["median_months"] = float(below["months"].iloc[0]) if len(below) else np.nan
+        horizon = part["months"].max()
+        for t in at:
+            prior = part[part["months"] <= t]
+            row[f"survival_{t}m"] = float(prior["survival"].iloc[-1]) if t <= horizon else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
