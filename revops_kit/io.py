@@ -272,27 +272,46 @@ def from_frames(frames: dict[str, pd.DataFrame], *, source: str = "(in memory)",
 
 
 def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
-         tables: Iterable[str] | None = None) -> RevOpsData:
-    """Load a dataset from a folder of ``<table>.csv`` / ``<table>.parquet`` files.
+         tables: Iterable[str] | None = None, mapping=None, since=None, until=None,
+         period: PeriodLike | None = None, schema: str | None = None) -> RevOpsData:
+    """Load a dataset from a folder of table files, a DuckDB file, a database URL or a mapping.
 
     Parameters
     ----------
     path : str or Path
-        The folder. Defaults to the committed sample (``data/sample``).
+        Where the tables are (defaults to the committed sample, ``data/sample``):
+
+        * a folder of ``<table>.csv`` / ``<table>.parquet`` files;
+        * a DuckDB file (``*.duckdb``) or ``duckdb:///path``, or any SQLAlchemy URL
+          (``postgresql://user@host/db``): the tables or views named like the canonical tables
+          (see :mod:`revops_kit.adapters.warehouse`);
+        * a mapping YAML file with a ``source:`` key (see :mod:`revops_kit.adapters.mapping`).
     validate : bool
         Run the schema and cross-table checks (default). Failures raise one ``SchemaError``.
     tables : iterable of str, optional
         Load only these tables.
+    mapping : str, Path or dict, optional
+        A declarative column mapping (YAML file) for tables whose files or columns are not named
+        like the canonical ones.
+    since, until : date-like, optional
+        Keep only the rows relevant to ``[since, until)``: subscriptions overlapping it, open
+        opportunities, events inside it ... (the rules are in
+        :mod:`revops_kit.adapters.warehouse`). On a database the conditions are pushed down as
+        ``WHERE`` clauses; on a folder they filter after loading (same rows either way).
+    period : str or Period, optional
+        Shorthand for ``since=period.start, until=period.end``.
+    schema : str, optional
+        Database schema holding the tables (default: the connection's default schema).
 
     Returns
     -------
     RevOpsData
-        ``data.notes`` lists unknown files and repaired values.
+        ``data.notes`` lists unknown files, repaired values and what a window kept.
 
     Raises
     ------
     DataNotFoundError
-        If the folder does not exist or holds no table file.
+        If the folder, file or database does not exist or holds no table.
     SchemaError
         If a value does not parse or a schema check fails (every failure at once).
 
@@ -301,23 +320,52 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
     >>> data = load()            # the sample
     >>> data.customers is not None
     True
+    >>> len(load(tables=["subscriptions"], period="2025-Q4").subscriptions) < len(data.subscriptions)
+    True
     """
-    folder = Path(path)
+    from .adapters.mapping import load_mapping, read_mapped
+    from .adapters.warehouse import apply_window, is_database, make_window, read_database
+
+    window = make_window(since, until, period)
+    source = str(path)
+    mapped = load_mapping(mapping) if mapping is not None else None
+    if "://" not in source and Path(source).suffix.lower() in (".yaml", ".yml"):
+        if mapped is not None:
+            raise ValueError(f"load: {source} is a mapping file; do not also pass mapping=")
+        mapped = load_mapping(source)
+        if mapped.source is None:
+            raise DataNotFoundError(f"mapping {source} has no 'source:' (the folder or database URL to read); "
+                                    "add one, or pass the data location with mapping=")
+        source = mapped.source
+    if mapped is not None and tables is not None:
+        mapped = type(mapped)(tables={k: v for k, v in mapped.tables.items() if k in set(tables)},
+                              source=mapped.source, path=mapped.path)
+    if is_database(source):
+        return read_database(source, tables=tables, window=window, schema=schema, mapping=mapped,
+                             validate=validate)
+    folder = Path(source)
     if not folder.exists():
         raise DataNotFoundError(f"data folder {str(folder)!r} does not exist")
     if not folder.is_dir():
-        raise DataNotFoundError(f"{str(folder)!r} is not a folder of table files")
+        raise DataNotFoundError(f"{str(folder)!r} is not a folder of table files, a DuckDB file "
+                                "(*.duckdb), a database URL or a mapping (*.yaml)")
     wanted = set(tables) if tables is not None else set(TABLE_NAMES)
     frames: dict[str, pd.DataFrame] = {}
+    used: set[str] = set()
+    if mapped is not None:
+        frames, used = read_mapped(mapped, folder)
     notes: list[str] = []
     for file in sorted(folder.iterdir()):
         if file.name.startswith(".") or file.is_dir() or file.name.lower() in ("readme.md", "provenance.md"):
+            continue
+        if file.name in used or (mapped is not None and mapped.path is not None
+                                 and file.resolve() == mapped.path.resolve()):
             continue
         stem, suffix = file.stem, file.suffix.lower()
         if suffix not in (".csv", ".parquet") or stem not in TABLE_NAMES:
             notes.append(f"ignored unknown file {file.name} (not a canonical table name)")
             continue
-        if stem not in wanted:
+        if stem not in wanted or stem in (mapped.tables if mapped is not None else {}):
             continue
         if stem in frames:
             raise SchemaError(f"table {stem}: both a CSV and a Parquet file are present in {folder}")
@@ -329,6 +377,13 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
         )
     data = from_frames(frames, source=str(folder), validate=validate)
     data.notes[:0] = notes
+    if mapped is not None:
+        data.notes.insert(0, f"read {', '.join(sorted(mapped.tables))} through mapping {mapped.name}")
+    if window:
+        kept = apply_window(data.tables(), window)
+        for name, frame in kept.items():
+            setattr(data, name, frame)
+        data.notes.append(f"kept the rows relevant to {window} (rules: revops_kit.adapters.warehouse)")
     return data
 
 
