@@ -204,7 +204,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
     """Every state each opportunity went through, in time order (the basis of point-in-time views).
 
     One row per state with ``opportunity_id, at, stage, outcome, amount`` (reporting currency,
-    cents), ``close_date`` and ``source``:
+    cents), ``close_date`` and ``state_source``:
 
     * ``"history"`` — a row of ``opportunity_history`` (``at = changed_at``); an empty amount or
       close date carries the previous one forward, then falls back to the current value; missing
@@ -221,7 +221,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
     """
     opp = _prepare(opportunities, fx_rates, policy, stage_map)
     cur = opp.drop_duplicates("opportunity_id").set_index("opportunity_id")
-    cols = ["opportunity_id", "at", "stage", "outcome", "amount", "close_date", "source", "_seq"]
+    cols = ["opportunity_id", "at", "stage", "outcome", "amount", "close_date", "state_source", "_seq"]
     parts: list[pd.DataFrame] = []
     with_history: set = set()
     if history is not None and len(history):
@@ -238,7 +238,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
         rows = pd.DataFrame({
             "opportunity_id": ids, "at": h["changed_at"], "stage": h["stage"].astype(object),
             "outcome": stage_outcome(h, stage_map=stage_map, known=_learned_outcomes(opp)),
-            "amount": amount, "close_date": close.astype("datetime64[ns]"), "source": "history",
+            "amount": amount, "close_date": close.astype("datetime64[ns]"), "state_source": "history",
             "_seq": h["_seq"],
         })
         first = rows.drop_duplicates("opportunity_id")
@@ -248,7 +248,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
         init["at"] = created[need]
         init["stage"] = np.where(init["outcome"] == OPEN, init["stage"], UNKNOWN_STAGE)
         init["outcome"] = OPEN
-        init["source"] = "assumed_initial"
+        init["state_source"] = "assumed_initial"
         init["_seq"] = -1
         parts += [init[cols], rows[cols]]
         with_history = set(rows["opportunity_id"])
@@ -258,7 +258,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
         start = pd.DataFrame({
             "opportunity_id": bare["opportunity_id"], "at": bare["created_at"],
             "stage": bare["stage"].astype(object).where(is_open, UNKNOWN_STAGE), "outcome": OPEN,
-            "amount": bare["amount_rep"], "close_date": bare["close_date"], "source": "current",
+            "amount": bare["amount_rep"], "close_date": bare["close_date"], "state_source": "current",
             "_seq": -1,
         })
         closed = bare[~is_open]
@@ -268,7 +268,7 @@ def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | No
             "at": closed["close_date"].where(~no_date, closed["created_at"]).clip(lower=closed["created_at"]),
             "stage": closed["stage"].astype(object), "outcome": closed["outcome"],
             "amount": closed["amount_rep"], "close_date": closed["close_date"],
-            "source": np.where(no_date, "current_close_no_date", "current_close"), "_seq": 0,
+            "state_source": np.where(no_date, "current_close_no_date", "current_close"), "_seq": 0,
         })
         parts += [start[cols], end[cols]]
     tl = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
@@ -349,7 +349,7 @@ def opportunity_outcomes(opportunities: pd.DataFrame, *, history: pd.DataFrame |
     ids = opp["opportunity_id"]
     is_closed = opp["outcome"] != OPEN
     # date the final closed run began, when that came from the history
-    hist = tl[tl["source"] == "history"]
+    hist = tl[tl["state_source"] == "history"]
     opened = (hist["outcome"] == OPEN).astype("int64").groupby(hist["opportunity_id"]).cumsum()
     last_open = opened.groupby(hist["opportunity_id"]).transform("max")
     final_closed = hist[(hist["outcome"] != OPEN) & (opened == last_open)]
@@ -1163,12 +1163,12 @@ def sales_trend(opportunities: pd.DataFrame, periods: Iterable[PeriodLike], *,
 
 
 # =============================================================================== catalogue
-_GROUP_OK = ("owner", "team", "source", "type", "product", "stage", "currency", "forecast_category")
-
-
-def _by_ok(data, by) -> list[str]:
+def _by_ok(data, by, dims: tuple[str, ...] = ()) -> list[str]:
     """Check ``by`` columns exist in opportunities or customers (NotGroupableError otherwise)."""
     by = as_list(by)
+    clash = [c for c in by if c in dims]
+    if clash:
+        raise NotGroupableError(f"this KPI is already split by {clash}")
     cust = set(data.customers.columns) if data.customers is not None else set()
     bad = [c for c in by if c not in data.opportunities.columns and c not in cust]
     if bad:
@@ -1203,9 +1203,9 @@ def _cached_timeline(data, policy: MetricPolicy | None) -> pd.DataFrame:
         data.opportunities, data.opportunity_history, fx_rates=data.fx_rates, policy=policy))
 
 
-def _kw(data, by, policy, types: str | None = None):
+def _kw(data, by, policy, types: str | None = None, dims: tuple[str, ...] = ()):
     """Keyword arguments of the catalogue adapters; grouping by type uses every type."""
-    by = _by_ok(data, by)
+    by = _by_ok(data, by, dims)
     kw = {"history": data.opportunity_history, "by": by, "customers": data.customers,
           "fx_rates": data.fx_rates, "policy": policy, "timeline": _cached_timeline(data, policy)}
     if types is not None:
@@ -1244,7 +1244,7 @@ def _kpi_pipeline_coverage(data, period: Period, *, by, policy):
           formula="number of opportunities open at the period end, per stage",
           tables=("opportunities",))
 def _kpi_opportunities_by_stage(data, period: Period, *, by, policy):
-    return opportunities_by_stage(data.opportunities, period, **_kw(data, by, policy))
+    return opportunities_by_stage(data.opportunities, period, **_kw(data, by, policy, dims=("stage",)))
 
 
 @register("stage_conversion_rate", label="Stage conversion rate", unit="ratio", good="up",
@@ -1252,7 +1252,7 @@ def _kpi_opportunities_by_stage(data, period: Period, *, by, policy):
           formula="exits from a stage in the period to a later stage or won ÷ all exits from that stage",
           tables=("opportunities", "opportunity_history"))
 def _kpi_stage_conversion(data, period: Period, *, by, policy):
-    kw = _kw(data, by, policy)
+    kw = _kw(data, by, policy, dims=("stage",))
     return stage_conversion_rate(data.opportunities, period, history=kw["history"], by=kw["by"],
                                  customers=data.customers, timeline=_cached_timeline(data, None))
 
@@ -1261,7 +1261,7 @@ def _kpi_stage_conversion(data, period: Period, *, by, policy):
           dims=("stage",), formula="median days in the stage of the stints that ended in the period",
           tables=("opportunities", "opportunity_history"))
 def _kpi_time_in_stage(data, period: Period, *, by, policy):
-    kw = _kw(data, by, policy)
+    kw = _kw(data, by, policy, dims=("stage",))
     return time_in_stage(data.opportunities, period, history=kw["history"], by=kw["by"],
                          customers=data.customers, timeline=_cached_timeline(data, None))
 
@@ -1312,7 +1312,7 @@ def _kpi_bookings(data, period: Period, *, by, policy):
           formula="Σ amount of deals won in the period, per opportunity type",
           tables=("opportunities",))
 def _kpi_bookings_by_type(data, period: Period, *, by, policy):
-    kw = _kw(data, ["type"] if "type" in data.opportunities.columns else [], policy, None)
+    kw = _kw(data, ["type"] if "type" in data.opportunities.columns else [], policy, None)  # noqa
     return bookings(data.opportunities, period, types=None, **kw)
 
 

@@ -141,6 +141,8 @@ def test_pipeline_value_flags_missing(crm):
     assert v["n_missing_amount"] == 1 and v["n_missing_close_date"] == 1 and v["n_past_due"] == 0
     by = rk.pipeline_value(opps, "2025-Q1", history=hist, by="owner")
     assert dict(zip(by["owner"], by["value"])) == {"Ann": 2000.0, "Bob": 300.0}
+    by = rk.pipeline_value(opps, "2025-Q1", history=hist, by="source")   # an opportunity column
+    assert dict(zip(by["source"], by["value"])) == {"inbound": 0.0, "outbound": 300.0, "partner": 2000.0}
 
 
 def test_pipeline_created_uses_amount_at_creation(crm):
@@ -335,6 +337,19 @@ def test_group_by_customer_column_and_missing(crm):
     customers = pd.DataFrame({"customer_id": ["c1", "c2"], "segment": ["SMB", "Enterprise"]})
     w = rk.win_rate(opps, "2025-Q1", history=hist, by="segment", customers=customers)
     assert dict(zip(w["segment"], zip(w["won"], w["lost"]))) == {"(missing)": (0, 2), "SMB": (1, 0)}
+
+
+def test_catalogue_grouping_rules(crm):
+    opps, hist = crm
+    data = rk.from_frames({"opportunities": opps, "opportunity_history": hist, "quotas": _quotas()})
+    by_source = rk.compute_kpis(data, "2025-Q1", ["win_rate", "time_in_stage"], by="source")
+    assert "source=inbound" in set(by_source["group"])
+    with pytest.raises(rk.NotGroupableError, match="already split by"):
+        rk.compute_kpis(data, "2025-Q1", ["time_in_stage"], by="stage")
+    with pytest.raises(rk.NotGroupableError, match="not a column"):
+        rk.compute_kpis(data, "2025-Q1", ["win_rate"], by="channel")
+    by_type = rk.compute_kpis(data, "2025-Q1", ["win_rate"], by="type")   # every type when split by type
+    assert set(by_type["group"]) == {"type=new_business", "type=expansion", "type=renewal"}
 
 
 def test_zero_denominator_warns():
