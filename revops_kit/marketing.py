@@ -28,7 +28,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ._common import as_list, ratio_frame, safe_divide, to_reporting_currency
+from ._common import as_list, ratio_frame, to_reporting_currency
 from .catalog import NotGroupableError, register
 from .errors import RevOpsError, ZeroDenominatorWarning, warn_zero_denominator
 from .periods import Period, PeriodLike, as_period, to_month
@@ -704,8 +704,7 @@ def _register_funnel(kpi_id: str, step: str, label: str, from_step: str | None =
     def _kpi(data, period: Period, *, by, policy):
         from .pipeline import _dataset_cache
 
-        dates = _dataset_cache(data, ("funnel_dates", id(data.leads), id(data.opportunities),
-                                      id(data.opportunity_history)),
+        dates = _dataset_cache(data, ("funnel_dates",), (data.leads, data.opportunities, data.opportunity_history),
                                lambda: funnel_dates(data.leads, data.opportunities, history=data.opportunity_history))
         return funnel_conversion(data.leads, period, step, by=_lead_by(data, by), from_step=from_step,
                                  dates=dates)
@@ -762,7 +761,7 @@ class MarketingView:
         from .pipeline import _dataset_cache
 
         d = self.data
-        return _dataset_cache(d, ("funnel_dates", id(d.leads), id(d.opportunities), id(d.opportunity_history)),
+        return _dataset_cache(d, ("funnel_dates",), (d.leads, d.opportunities, d.opportunity_history),
                               lambda: funnel_dates(d.leads, d.opportunities, history=d.opportunity_history))
 
     @property

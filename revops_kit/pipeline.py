@@ -50,7 +50,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ._common import GroupingError, as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
+from ._common import as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
 from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period, to_month
@@ -1180,26 +1180,28 @@ def _by_ok(data, by, dims: tuple[str, ...] = ()) -> list[str]:
 _CACHE: dict[int, dict] = {}
 
 
-def _dataset_cache(data, key: tuple, build):
-    """``build()`` once per dataset object and ``key`` (the catalogue adapters compute many KPIs
-    on the same dataset); the key holds the ids of the frames used, so replacing a table on the
-    dataset misses the cache. Freed with the dataset."""
+def _dataset_cache(data, key: tuple, frames: tuple, build):
+    """``build()`` once per dataset object, ``key`` and input ``frames`` (the catalogue adapters
+    compute many KPIs on the same dataset). The entry keeps the frames it was built from and is
+    used only while the dataset still holds those very objects, so replacing a table on the
+    dataset rebuilds it. Freed with the dataset."""
     if id(data) not in _CACHE:
         _CACHE[id(data)] = {}
         weakref.finalize(data, _CACHE.pop, id(data), None)
     store = _CACHE[id(data)]
-    if key not in store:
-        store[key] = build()
-    return store[key]
+    hit = store.get(key)
+    if hit is None or len(hit[0]) != len(frames) or any(a is not b for a, b in zip(hit[0], frames)):
+        hit = store[key] = (frames, build())
+    return hit[1]
 
 
 def _cached_timeline(data, policy: MetricPolicy | None) -> pd.DataFrame:
     """The dataset's timeline; ``policy=None`` is the stage-only timeline (no FX)."""
-    key = ("timeline", id(data.opportunities), id(data.opportunity_history), id(data.fx_rates),
-           None if policy is None else (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month))
+    key = ("timeline", None if policy is None else (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month))
+    frames = (data.opportunities, data.opportunity_history, data.fx_rates)
     if policy is None:
-        return _dataset_cache(data, key, lambda: _stage_timeline(data.opportunities, data.opportunity_history))
-    return _dataset_cache(data, key, lambda: opportunity_timeline(
+        return _dataset_cache(data, key, frames, lambda: _stage_timeline(data.opportunities, data.opportunity_history))
+    return _dataset_cache(data, key, frames, lambda: opportunity_timeline(
         data.opportunities, data.opportunity_history, fx_rates=data.fx_rates, policy=policy))
 
 

@@ -352,6 +352,15 @@ def test_catalogue_grouping_rules(crm):
     assert set(by_type["group"]) == {"type=new_business", "type=expansion", "type=renewal"}
 
 
+def test_catalogue_cache_follows_replaced_tables(crm):
+    opps, hist = crm
+    data = rk.from_frames({"opportunities": opps, "opportunity_history": hist})
+    assert rk.compute_kpis(data, "2025-Q1", ["win_rate"])["numerator"].item() == 1
+    data.opportunities = data.opportunities[data.opportunities["opportunity_id"] != "o1"]
+    data.opportunity_history = data.opportunity_history[data.opportunity_history["opportunity_id"] != "o1"]
+    assert rk.compute_kpis(data, "2025-Q1", ["win_rate"])["numerator"].item() == 0
+
+
 def test_zero_denominator_warns():
     opps = pd.DataFrame({"opportunity_id": ["a"], "created_at": pd.to_datetime(["2025-01-02"]),
                          "stage": ["Demo"], "amount": [10.0], "close_date": pd.to_datetime(["2025-02-01"])})
