@@ -38,7 +38,12 @@ __all__ = [
     "operating_cash_flow",
     "profit_margin",
     "finance_series",
+    "FINANCE_COLUMNS",
 ]
+
+#: The columns of :func:`finance_series` worth showing in a table (the rest are components).
+FINANCE_COLUMNS = ["period", "billings", "revenue_recognised", "cash_collected", "dso", "gross_margin",
+                   "operating_cash_flow", "profit_margin"]
 
 _POINT_KINDS = ("one_time",)
 

@@ -131,7 +131,8 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0 16px 0}th,td{padding:
 th{background:#f0f2f5}td:first-child,th:first-child{text-align:left}img{max-width:100%}
 h1{font-size:22px}h2{font-size:18px;border-bottom:2px solid #1f5aa6;padding-bottom:3px;margin-top:28px}
 pre{background:#f4f4f4;padding:8px;overflow-x:auto;font-size:12px}.muted{color:#6b7785;font-size:12px}
-.good{color:#2e7d32}.warn{color:#b26a00}.bad{color:#c62828}.jp-RenderedHTMLCommon{overflow-x:auto}
+.good{color:#2e7d32}.warn{color:#b26a00}.bad{color:#c62828}
+.rk-scorecard td{white-space:nowrap}.rk-scorecard td:first-child{white-space:normal}.jp-RenderedHTMLCommon{overflow-x:auto}
 footer{max-width:1100px;margin:0 auto;padding:10px 28px;color:#6b7785;font-size:12px}
 """
 
@@ -162,18 +163,18 @@ def _notebook_html(nb_path: Path) -> str:
 
 def _scorecard_section(data: RevOpsData, p: Period, *, as_of, policy, currency: str) -> str:
     """The executive scorecard (same as the executive summary notebook) and its key messages."""
-    from .targets import key_messages, scorecard, scorecard_html
+    from .targets import key_messages, messages_html, scorecard, scorecard_html
 
     sc = scorecard(data, p, as_of=as_of, policy=policy)
     msgs = key_messages(sc, n=5, currency=currency)
-    items = "".join(f"<li>{html.escape(m)}</li>" for m in msgs["message"])
+    items = messages_html(msgs) if len(msgs) else ""
     trend = sc.attrs.get("trend_periods") or []
     span = (f"Trend: {html.escape(trend[0])} to {html.escape(trend[-1])}. ") if trend else ""
     legend = ("<p class=\"muted\">Attainment respects each KPI's good direction (lower is better for "
               "churn, DSO, CAC payback). Status: on track ≥ 100 %, at risk within 5 % below, off track "
               "otherwise. Changes are relative, or in percentage points for rates. "
               f"{span}Baseline: the target table's, else the mean of the four prior periods.</p>")
-    moves = f"<h2>Largest movements and risks</h2><ol>{items}</ol>" if items else ""
+    moves = f"<h2>Largest movements and risks</h2>{items}" if items else ""
     return f"<h2>Scorecard</h2>{scorecard_html(sc, currency=currency)}{legend}{moves}"
 
 

@@ -53,6 +53,8 @@ __all__ = [
     "sparkline_svg",
     "scorecard_html",
     "show_scorecard",
+    "messages_html",
+    "show_messages",
     "format_kpi_value",
     "key_messages",
     "weakest_areas",
@@ -456,11 +458,26 @@ def show_scorecard(frame: pd.DataFrame, *, caption: str | None = None, currency:
     from IPython.display import HTML
 
     style = ("<style>.rk-scorecard td,.rk-scorecard th{padding:3px 8px;text-align:right}"
+             ".rk-scorecard td{white-space:nowrap}.rk-scorecard td:first-child{white-space:normal}"
              ".rk-scorecard td:first-child{text-align:left}.rk-scorecard .good{color:#2e7d32}"
              ".rk-scorecard .warn{color:#b26a00}.rk-scorecard .bad{color:#c62828}"
              ".rk-scorecard .muted{color:#6b7785;font-size:11px}</style>")
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     return HTML(style + cap + scorecard_html(frame, currency=currency))
+
+
+def messages_html(messages: pd.DataFrame) -> str:
+    """:func:`key_messages` as an ordered list (each message escaped)."""
+    items = "".join(f"<li>{html.escape(str(m))}</li>" for m in messages["message"])
+    return f"<ol>{items}</ol>" if items else "<p class=\"muted\">Nothing stands out this period.</p>"
+
+
+def show_messages(messages: pd.DataFrame, *, caption: str | None = None):
+    """Display :func:`key_messages` in a notebook as a numbered list."""
+    from IPython.display import HTML
+
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    return HTML(cap + messages_html(messages))
 
 
 # ---------------------------------------------------------------------- words

@@ -100,3 +100,15 @@ def test_index_scorecard_escapes_and_reports_unknown_kpis(tmp_path):
     assert "unknown KPI" in page and "unknown KPI id &#x27;mrrr&#x27;" in page
     # 2023-Q4 lies before the data and MRR beats its target: nothing to tell
     assert "Largest movements and risks" not in page
+
+
+def test_executive_summary_opens_the_report(tmp_path):
+    nb = NOTEBOOK_DIR / "00_executive_summary.ipynb"
+    assert sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9]*.ipynb"))[0] == nb.name  # runs first
+    folder = run_report("2025-Q4", out=tmp_path, notebooks=[nb], progress=False)
+    page = (folder / "00_executive_summary.html").read_text()
+    assert "Scorecard 2025-Q4" in page and page.count("<polyline") >= 10
+    assert "Five things to know" in page and "<ol><li>" in page
+    assert "<script" not in page and 'src="http' not in page
+    index = (folder / "index.html").read_text()
+    assert "Largest movements and risks" in index and "off track" in index

@@ -33,8 +33,8 @@ def kpi_trends(history: pd.DataFrame, *, title: str, ncols: int = 3):
         ax.set_ylabel(f"{kpi.label} ({_UNIT_LABEL.get(kpi.unit, kpi.unit)})", fontsize=7)
         ax.set_xlabel("Period", fontsize=7)
         if kpi.unit == "ratio":
-            percent_axis(ax)
-        elif kpi.unit == "currency":
+            percent_axis(ax, decimals=1)
+        elif kpi.unit == "currency" and s["value"].abs().max() >= 1e4:
             money_axis(ax)
     for ax in list(axes.flat)[len(kpis):]:
         ax.set_visible(False)
@@ -77,9 +77,11 @@ def nps_mix(frame: pd.DataFrame, *, title: str):
 
 def health_signals(health: pd.DataFrame, *, title: str):
     """Accounts and ARR flagged by each health signal (``rk.account_health`` output)."""
+    model = "source" in health.columns and (health["source"] == "model").any()
+    at_risk = "At risk (churn model)" if model else "At risk (score ≥ 40)"
     signals = [("usage_decline", "Usage decline"), ("detractor", "NPS detractor"),
-               ("ticket_surge", "Ticket surge"), ("renewal_soon", "Renewal ≤ 90 days"),
-               ("at_risk", "At risk (score ≥ 40)")]
+               ("ticket_surge", "Ticket surge"), ("renewal_soon", "Term renewal ≤ 90 days"),
+               ("at_risk", at_risk)]
     signals = [(c, lbl) for c, lbl in signals if c in health.columns]
     counts = [int(health[c].sum()) for c, _ in signals]
     arr = [float(health.loc[health[c], "arr"].sum()) for c, _ in signals]
