@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import as_list, ratio_frame
-from .catalog import register
+from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
@@ -310,8 +310,8 @@ def renewals(subscriptions: pd.DataFrame, period: PeriodLike, *,
                   & (terms["T"] - terms["s"] >= policy.renewal_min_term_months)]
     grain, cust_cols = _split_by(subs, by_list)
     if grain:
-        raise RevOpsError(f"renewal_rate (contracts) is per customer; cannot group by "
-                          f"subscription column(s) {grain}")
+        raise NotGroupableError(f"renewal_rate (contracts) is per customer; cannot group by "
+                                f"subscription column(s) {grain}")
     g = _grid(subs, start=p.start - pd.DateOffset(months=1), end=p.end, fx_rates=fx_rates,
               policy=policy)
     ids = g.entities["customer_id"].to_numpy()
