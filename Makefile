@@ -25,7 +25,7 @@ report: $(STAMP) data/sample/customers.csv
 
 ## Unit tests, doctests and notebook regression tests (nbval)
 test: $(STAMP) data/sample/customers.csv
-	$(BIN)/python -m pytest -n $(JOBS) -q
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 ## Regenerate data/sample from the generator (identical content for the same seed)
 sample: $(STAMP)
