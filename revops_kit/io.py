@@ -362,6 +362,8 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
                                  and file.resolve() == mapped.path.resolve()):
             continue
         stem, suffix = file.stem, file.suffix.lower()
+        if suffix in (".yaml", ".yml"):  # mapping files live beside the data
+            continue
         if suffix not in (".csv", ".parquet") or stem not in TABLE_NAMES:
             notes.append(f"ignored unknown file {file.name} (not a canonical table name)")
             continue
