@@ -1,5 +1,31 @@
-"""Source adapters: CRM and billing exports to canonical tables."""
+"""Source adapters: CRM and billing exports, declarative mappings and warehouses → canonical tables.
+
+=====================  =====================================================================
+module                 reads
+=====================  =====================================================================
+``salesforce``         Account, Opportunity, OpportunityHistory and Lead exports
+``hubspot``            companies, deals (with the pipeline definition), deal stage history
+``stripe``             customers, subscriptions + subscription items (→ MRR), invoices
+``mapping``            any other files, through a declarative YAML column mapping
+``warehouse``          DuckDB files and SQLAlchemy URLs (tables or views), with time windows
+                       pushed down to the database
+=====================  =====================================================================
+
+Each export adapter has ``to_frames(folder)`` (canonical frames) and ``load_export(folder)`` (a
+validated :class:`~revops_kit.io.RevOpsData`); its module docstring lists the files and columns it
+expects. ``rk.load`` uses ``mapping`` and ``warehouse`` for you (``rk.load(url)``,
+``rk.load(folder, mapping="mapping.yaml")``). Combine a CRM and a billing system with
+:func:`revops_kit.io.from_frames`, e.g. ``rk.from_frames({**salesforce.to_frames(crm_dir),
+**{k: v for k, v in stripe.to_frames(billing_dir, id_field="metadata.crm_id").items()
+if k != "customers"}})``.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from . import hubspot, mapping, salesforce, stripe, warehouse
+from ._common import AdapterError
+from .mapping import MappingError, load_mapping
+from .warehouse import write_tables
+
+__all__ = ["salesforce", "hubspot", "stripe", "mapping", "warehouse", "AdapterError", "MappingError",
+           "load_mapping", "write_tables"]
