@@ -122,16 +122,18 @@ class ChurnModel:
         return out
 
     def _replacement_contributions(self, features: pd.DataFrame) -> pd.DataFrame:
-        base = _logit(self.pipeline.predict_proba(features)[:, 1])
-        out = pd.DataFrame(index=features.index)
-        for feat in self.features:
-            swapped = features.copy()
+        feats = self.features
+        frame = features.reset_index(drop=True)
+        copies = [frame]
+        for feat in feats:
             ref = self.reference[feat]
-            swapped[feat] = ref if feat in self.numeric else (np.nan if ref == MISSING else ref)
             if feat in self.numeric:
-                swapped[feat] = swapped[feat].astype("float64")
-            out[feat] = base - _logit(self.pipeline.predict_proba(swapped)[:, 1])
-        return out
+                copies.append(frame.assign(**{feat: np.float64(ref)}))
+            else:
+                copies.append(frame.assign(**{feat: np.nan if ref == MISSING else ref}))
+        stacked = pd.concat(copies, ignore_index=True)  # one prediction call for every swap
+        logits = _logit(self.pipeline.predict_proba(stacked)[:, 1]).reshape(len(copies), len(frame))
+        return pd.DataFrame((logits[0] - logits[1:]).T, index=features.index, columns=feats)
 
 
 def _owners(names: list[str], numeric: list[str], categorical: list[str]) -> list[str]:

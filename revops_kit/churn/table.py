@@ -16,7 +16,8 @@ in order, per column:
 5. **numbers stored as text** (``"1,234"``, ``" 12 "``, ``"$1,200.50"``, ``"12%"``, ``"(5)"``)
    become numbers when at least 95% of the present values parse; the rest become missing;
 6. **date-like** text is dropped (derive tenure or recency yourself);
-7. **constant** columns (at most one distinct value) and empty ones are dropped;
+7. **constant** columns (one value in every row) and empty ones are dropped; a column holding
+   one value or a blank becomes a 1/0 "filled" flag;
 8. columns that **separate the target perfectly** (single-column ROC-AUC of 0 or 1, or every
    category pure) are dropped as probable leakage (e.g. a "churn reason" only churners have);
 9. what remains is numeric or categorical (text with more than 50 distinct values that are over
@@ -238,13 +239,17 @@ def prepare_table(frame: pd.DataFrame, target: str, *, positive: str | None = No
         if len(present) == 0:
             report.append({"column": name, "action": "dropped", "detail": "empty (every value blank)"})
             continue
-        if len(distinct) <= 1:
-            report.append({"column": name, "action": "dropped",
-                           "detail": f"constant ({_examples(distinct)}){blank_note}"})
-            continue
         lowered = {str(v).lower() for v in distinct}
+        if len(distinct) == 1 and n_missing == 0:
+            report.append({"column": name, "action": "dropped",
+                           "detail": f"constant ({_examples(distinct)})"})
+            continue
+        if len(distinct) == 1:  # one value or blank: the blank carries the information
+            values = col.notna().astype("float64")
+            kind, action = "numeric", "filled → 1/0"
+            detail = f"one value ({_examples(distinct)}) or blank: 1 when filled ({n_missing} blank)"
         # yes/no flags
-        if lowered <= (_YES | _NO) and lowered & _YES and lowered & _NO and \
+        elif lowered <= (_YES | _NO) and lowered & _YES and lowered & _NO and \
                 not lowered <= {"1", "0", "1.0", "0.0"}:
             values = col.map(lambda v: np.nan if v is None else float(v.lower() in _YES))
             kind, detail = "numeric", f"yes/no flag → 1/0 ({_examples(distinct)}){blank_note}"
