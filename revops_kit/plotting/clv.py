@@ -8,7 +8,7 @@ import pandas as pd
 
 from ._core import PALETTE, plain_text
 
-__all__ = ["holdout_purchases", "survival_curves"]
+__all__ = ["holdout_purchases"]
 
 
 def holdout_purchases(table: pd.DataFrame, *, title: str, time_unit: str = "weeks",
@@ -28,25 +28,5 @@ def holdout_purchases(table: pd.DataFrame, *, title: str, time_unit: str = "week
     span = f" ({holdout_length:g}-{time_unit[:-1]} holdout)" if holdout_length else ""
     ax.set_title(plain_text(title) + span)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def survival_curves(curves: dict, *, title: str):
-    """Kaplan-Meier survival by tenure month, one step line per entry of ``curves``
-    (label → :func:`revops_kit.clv.survival_curve` frame)."""
-    from ._core import percent_axis
-
-    fig, ax = plt.subplots()
-    for i, (label, curve) in enumerate(curves.items()):
-        ax.step(curve["month"], curve["survival"], where="post", color=PALETTE[i % len(PALETTE)],
-                label=plain_text(label))
-    ax.set_xlabel("Months since the customer's first subscription (months)")
-    ax.set_ylabel("Customers still subscribed (%)")
-    percent_axis(ax)
-    ax.set_ylim(0, 1.02)
-    if len(curves) > 1:
-        ax.legend(fontsize=8)
-    ax.set_title(plain_text(title))
     fig.tight_layout()
     return fig
