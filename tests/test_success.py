@@ -152,3 +152,23 @@ def test_catalogue_ids_registered():
     assert {"nps", "support_tickets", "tickets_per_customer", "ticket_time_to_close_days", "csat",
             "product_adoption_rate", "feature_adoption", "retention_cost", "portfolio_growth",
             "accounts_at_risk"} <= ids
+
+
+def test_portfolio_growth_is_nrr_of_each_owners_book():
+    subs = pd.DataFrame({
+        "subscription_id": ["s1", "s2", "s3", "s4"],
+        "customer_id": ["a", "a", "b", "c"],
+        "start_date": D(["2024-06-01", "2025-02-01", "2024-06-01", "2024-06-01"]),
+        "end_date": D(["2025-02-01", None, "2025-03-01", None]),
+        "mrr": [100.0, 150.0, 50.0, 1000.0],
+    })
+    out = rk.portfolio_growth(subs, CUSTOMERS, "2025-Q1").set_index("owner")
+    # Ann: a 100 -> 150 and c 1000 -> 1000; Bob: b 50 -> 0 (churned in March)
+    assert out.loc["Ann", "value"] == pytest.approx(1150 / 1100)
+    assert out.loc["Bob", "value"] == pytest.approx(0.0)
+    assert out.loc["Ann", "denominator"] == pytest.approx(1100.0)
+    long = rk.get_kpi("portfolio_growth").compute(
+        rk.from_frames({"customers": CUSTOMERS, "subscriptions": subs}), "2025-Q1")
+    assert sorted(long["group"]) == ["owner=Ann", "owner=Bob"]
+    with pytest.raises(RevOpsError, match="owner"):
+        rk.portfolio_growth(subs, CUSTOMERS.drop(columns="owner"), "2025-Q1")
