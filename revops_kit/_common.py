@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import RevOpsError, warn_zero_denominator
+from .errors import NotGroupableError, RevOpsError, warn_zero_denominator
 from .policies import MetricPolicy
 
 __all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list"]
@@ -66,6 +66,7 @@ def attach_columns(frame: pd.DataFrame, customers: pd.DataFrame | None, by: list
     Raises a ValueError naming the column when it is neither in ``frame`` nor in ``customers``.
     Customers without a value get ``"(missing)"`` so that no row drops out of a groupby.
     """
+    by = list(dict.fromkeys(by))  # the same column asked twice is grouped once
     missing = [c for c in by if c not in frame.columns]
     if not missing:
         out = frame
@@ -85,8 +86,8 @@ def attach_columns(frame: pd.DataFrame, customers: pd.DataFrame | None, by: list
     return out
 
 
-class GroupingError(RevOpsError, ValueError):
-    """A ``by=`` column does not exist."""
+class GroupingError(NotGroupableError):
+    """A ``by=`` column exists neither in the table nor in ``customers``."""
 
 
 def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates: pd.DataFrame | None,

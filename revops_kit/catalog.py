@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import MissingTableError, RevOpsError, UnknownKPIError
+from .errors import MissingTableError, NotGroupableError, UnknownKPIError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 
@@ -39,10 +39,6 @@ __all__ = [
 UNITS = ("currency", "ratio", "count", "days", "months", "multiple", "score")
 DIRECTIONS = ("up", "down", "neutral")
 LONG_COLUMNS = ["period", "kpi", "group", "value", "numerator", "denominator", "unit"]
-
-
-class NotGroupableError(RevOpsError, ValueError):
-    """The KPI cannot be split by the requested column."""
 
 
 @dataclass(frozen=True)

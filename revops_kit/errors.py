@@ -15,6 +15,7 @@ __all__ = [
     "PeriodError",
     "DataNotFoundError",
     "UnknownKPIError",
+    "NotGroupableError",
     "RevOpsWarning",
     "ZeroDenominatorWarning",
     "DataRepairWarning",
@@ -56,6 +57,10 @@ class UnknownKPIError(RevOpsError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it readable
         return str(self.args[0]) if self.args else ""
+
+
+class NotGroupableError(RevOpsError, ValueError):
+    """A KPI cannot be split by the requested ``by=`` column (absent from its tables)."""
 
 
 class RevOpsWarning(UserWarning):

@@ -276,7 +276,7 @@ def portfolio_growth(subscriptions: pd.DataFrame, customers: pd.DataFrame, perio
         or getattr(revenue, "nrr", None)
     if nrr_func is None:
         raise RevOpsError("portfolio_growth: revops_kit has no nrr() yet (expected in retention.py)")
-    groups = as_list(by) + [owner_col]
+    groups = list(dict.fromkeys(as_list(by) + [owner_col]))
     return nrr_func(subscriptions, period, by=groups, customers=customers, fx_rates=fx_rates, policy=policy)
 
 
