@@ -76,6 +76,7 @@ def customer_lifetimes(subscriptions: pd.DataFrame, *, end: PeriodLike | None = 
 def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: PeriodLike | None = None,
                      by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                      fx_rates: pd.DataFrame | None = None, max_age: int | None = None,
+                     last_cohorts: int | None = None,
                      policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Logo and revenue retention by acquisition cohort, tidy.
 
@@ -90,6 +91,8 @@ def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: Perio
         Customer columns (from ``customers``) to split cohorts by.
     max_age : int, optional
         Keep ages ``0 .. max_age``.
+    last_cohorts : int, optional
+        Keep only the most recent ``last_cohorts`` cohort periods.
 
     Returns
     -------
@@ -148,6 +151,9 @@ def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: Perio
                                             out["mrr"] / out["mrr_initial"].where(
                                                 out["mrr_initial"] > 0, 1.0), np.nan)
     out["cohort"] = _month_ts(out["cohort_m"].to_numpy())
+    if last_cohorts is not None:
+        keep = np.sort(out["cohort_m"].unique())[-last_cohorts:]
+        out = out[out["cohort_m"].isin(keep)]
     cols = ["cohort"] + by + ["age", "customers", "active", "logo_retention", "mrr",
                               "mrr_initial", "revenue_retention"]
     return out.sort_values(["cohort"] + by + ["age"]).reset_index(drop=True)[cols]

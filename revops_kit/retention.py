@@ -383,9 +383,10 @@ def renewal_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, amount: boo
 
 # ---------------------------------------------------------------------- trends
 def retention_trend(subscriptions: pd.DataFrame, periods, *, by=None, customers=None,
-                    fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+                    fx_rates=None, wide: bool = False,
+                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """NRR, GRR, logo churn and gross revenue churn for each period of ``periods`` (tidy:
-    ``period, [by], kpi, value``)."""
+    ``period, period_end, [by], kpi, value``; ``wide=True``: one column per KPI)."""
     policy = get_policy(policy)
     frames = []
     kw = dict(by=by, customers=customers, fx_rates=fx_rates, policy=policy)
@@ -397,7 +398,13 @@ def retention_trend(subscriptions: pd.DataFrame, periods, *, by=None, customers=
             f = f[as_list(by) + ["value"]].assign(period=str(p), period_end=p.last_month, kpi=name)
             frames.append(f)
     out = pd.concat(frames, ignore_index=True)
-    return out[["period", "period_end"] + as_list(by) + ["kpi", "value"]]
+    out = out[["period", "period_end"] + as_list(by) + ["kpi", "value"]]
+    if wide:
+        out = out.pivot_table(index=["period", "period_end"] + as_list(by), columns="kpi",
+                              values="value", sort=False).reset_index()
+        out.columns.name = None
+        out = out.sort_values("period_end", kind="stable").reset_index(drop=True)
+    return out
 
 
 # ---------------------------------------------------------------------- catalogue

@@ -63,7 +63,9 @@ __all__ = [
     "mrr_movements",
     "mrr_bridge",
     "mrr_bridge_series",
+    "trailing_mrr_bridge",
     "bridge_from_movements",
+    "bridge_table",
     "mrr",
     "arr",
     "customers_active",
@@ -77,6 +79,7 @@ __all__ = [
     "tcv",
     "acv",
     "revenue_backlog",
+    "contract_kpis",
     "top_movements",
     "MRRInputError",
 ]
@@ -655,6 +658,43 @@ def mrr_bridge_series(subscriptions: pd.DataFrame, periods, *, by=None, customer
     return pd.concat(frames, ignore_index=True)
 
 
+def trailing_mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, months: int = 12,
+                        by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                        fx_rates: pd.DataFrame | None = None,
+                        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """:func:`mrr_bridge` over the ``months`` months ending with ``period`` (e.g. the trailing
+    twelve months); the ``period`` column reads ``"12 months to 2025-Q4"``."""
+    policy = get_policy(policy)
+    p = as_period(period)
+    window = Period(p.end - pd.DateOffset(months=months), p.end, "month", p.fiscal_year_start)
+    out = mrr_bridge(subscriptions, window, by=by, customers=customers, fx_rates=fx_rates,
+                     policy=policy)
+    out["period"] = f"{months} months to {p}"
+    return out
+
+
+def bridge_table(bridge: pd.DataFrame, *, by: str | list[str] | None = None) -> pd.DataFrame:
+    """A :func:`mrr_bridge` frame laid out for reading: one row per bridge line (start, + new,
+    + expansion, + reactivation, − contraction, − churn, ± FX, end, then the customer counts),
+    one column per period (× group). Contraction and churn are shown negative, so each column
+    adds up from start to end."""
+    by = as_list(by)
+    lines = [("mrr_start", "MRR at start", 1), ("new", "+ new", 1), ("expansion", "+ expansion", 1),
+             ("reactivation", "+ reactivation", 1), ("contraction", "− contraction", -1),
+             ("churn", "− churn", -1), ("fx_impact", "± FX impact", 1), ("mrr_end", "MRR at end", 1),
+             ("customers_start", "customers at start", 1), ("customers_new", "new customers", 1),
+             ("customers_reactivated", "reactivated customers", 1),
+             ("customers_churned", "churned customers", 1), ("customers_end", "customers at end", 1)]
+    cols = {}
+    for _, row in bridge.iterrows():
+        label = " | ".join([str(row["period"])] + [str(row[c]) for c in by]) if "period" in row \
+            else " | ".join(str(row[c]) for c in by) or "all"
+        cols[label] = [sign * row[key] for key, _, sign in lines]
+    out = pd.DataFrame(cols, index=[name for _, name, _ in lines])
+    out.index.name = "line"
+    return out.reset_index()
+
+
 def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None = None,
                           freq: str = "M") -> pd.DataFrame:
     """Monthly (``freq="M"``), quarterly (``"Q"``) or yearly (``"Y"``) MRR bridge of a
@@ -1154,6 +1194,55 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
     out = frame.groupby(by, observed=True, dropna=False).agg(
         value=("backlog", "sum"), subscriptions=("backlog", "size")).reset_index()
     return out
+
+
+def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_POLICY
+                  ) -> pd.DataFrame:
+    """Renewal rates (by count and amount, from contract terms and, when the dataset has them,
+    from renewal opportunities), TCV, ACV and revenue backlog of ``period`` as one table.
+
+    ``data`` is a :class:`~revops_kit.io.RevOpsData`. Rows whose table is absent say so in
+    ``note`` instead of failing. Columns: ``kpi, basis, value, numerator, denominator, note``.
+    """
+    from .retention import renewal_rate
+
+    policy = get_policy(policy)
+    p = as_period(period)
+    subs, opps = data.subscriptions, data.opportunities
+    kw = {"customers": data.customers, "fx_rates": data.fx_rates}
+    rows = []
+
+    def add(kpi, basis, frame=None, note=""):
+        if frame is None:
+            rows.append({"kpi": kpi, "basis": basis, "value": np.nan, "numerator": np.nan,
+                         "denominator": np.nan, "note": note})
+            return
+        r = frame.iloc[0]
+        rows.append({"kpi": kpi, "basis": basis, "value": float(r["value"]),
+                     "numerator": float(r.get("numerator", np.nan)),
+                     "denominator": float(r.get("denominator", np.nan)), "note": note})
+
+    for basis in ("contracts", "opportunities"):
+        pol = policy.replace(renewal_basis=basis)
+        if basis == "opportunities" and opps is None:
+            for kpi in ("renewal_rate", "renewal_rate_amount"):
+                add(kpi, basis, note="needs the opportunities table")
+            continue
+        for kpi, amount in (("renewal_rate", False), ("renewal_rate_amount", True)):
+            add(kpi, basis, renewal_rate(subs, p, amount=amount, opportunities=opps,
+                                         policy=pol, **kw))
+    for source in ("opportunities", "subscriptions"):
+        pol = policy.replace(contract_value_source=source)
+        if source == "opportunities" and opps is None:
+            add("tcv", source, note="needs the opportunities table")
+            add("acv", source, note="needs the opportunities table")
+            continue
+        cv = contract_values(opps, p, subscriptions=subs, policy=pol, **kw).iloc[0]
+        note = f"{int(cv['contracts'])} contracts"
+        add("tcv", source, pd.DataFrame({"value": [cv["tcv"]]}), note)
+        add("acv", source, pd.DataFrame({"value": [cv["acv"]]}), note)
+    add("revenue_backlog", "contracts", revenue_backlog(subs, p, policy=policy, **kw))
+    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------- catalogue
