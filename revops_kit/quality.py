@@ -17,7 +17,8 @@ uniqueness    a duplicated key, or a *likely-duplicate account* (same normalised
 integrity     an orphan reference (the schema's cross-table ``*_exists`` checks), a won deal
               without an account, an opportunity without stage history, a converted lead
               without a customer
-timeliness    an open opportunity whose close date has passed (stale), an open opportunity
+timeliness    an open opportunity whose close date had passed at the period end (stale; the
+              close date recorded by then in the stage history), an open opportunity
               without any change for ``inactivity_days``, a table whose newest row is older than
               ``freshness_days`` at the period end
 ============  ===============================================================================
@@ -99,6 +100,7 @@ __all__ = [
     "likely_duplicate_accounts",
     "dq_checks",
     "dq_failing_rows",
+    "dq_examples",
     "dq_completeness",
     "dq_validity",
     "dq_consistency",
@@ -460,6 +462,21 @@ def _open_at_end(ctx: _Ctx) -> pd.DataFrame:
         return o.loc[created_ok & (open_now | closed_later)]
 
     return ctx.cached("open_at_end", make)
+
+
+def _close_date_at_end(ctx: _Ctx, rows: pd.DataFrame) -> pd.Series:
+    """The close date each opportunity had at the period end: the last one recorded in the stage
+    history before the end when there is a history, else the current close date."""
+    current = rows["close_date"] if "close_date" in rows.columns else pd.Series(pd.NaT, index=rows.index)
+    hist = ctx.data.opportunity_history
+    if hist is None or "close_date" not in hist.columns:
+        return current
+    h = hist.loc[(hist["changed_at"] < ctx.p.end) & hist["close_date"].notna(),
+                 ["opportunity_id", "changed_at", "close_date"]]
+    h = h.assign(_pos=np.arange(len(h))).sort_values(["opportunity_id", "changed_at", "_pos"], kind="stable")
+    recorded = h.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")["close_date"]
+    at_end = pd.Series(rows["opportunity_id"].map(recorded).to_numpy(), index=rows.index, dtype="datetime64[ns]")
+    return at_end.fillna(current)
 
 
 def _mrr_at_end(ctx: _Ctx) -> pd.Series:
@@ -911,15 +928,18 @@ def _timeliness_checks(data) -> list[_Check]:
     if opps is not None and "close_date" in opps.columns:
         def run_stale(ctx):
             rows = _open_at_end(ctx)
-            rows = rows.loc[rows["close_date"].notna()]
-            still_open = ~_closed_flag(rows)
-            stale = still_open & (rows["close_date"] < ctx.p.end)
-            days = (ctx.p.end - rows["close_date"]).dt.days
-            detail = pd.DataFrame({"days_past_close": days.where(stale)}, index=rows.index)
+            close = _close_date_at_end(ctx, rows)
+            rows, close = rows.loc[close.notna()], close.loc[close.notna()]
+            still_open = ~_closed_flag(rows) | (rows["close_date"] >= ctx.p.end).fillna(False).astype(bool)
+            stale = still_open & (close < ctx.p.end)
+            days = (ctx.p.end - close).dt.days
+            detail = pd.DataFrame({"close_date_at_period_end": close,
+                                   "days_past_close": days.where(stale)}, index=rows.index)
             return _Outcome(rows, stale.astype(bool), detail)
 
         checks.append(_Check("opportunities.close_date:not_stale", "timeliness", "opportunities", "close_date",
-                             "an opportunity open at the period end has a close date on or after it",
+                             "an opportunity open at the period end has a close date on or after it "
+                             "(the close date recorded by then, from the stage history when there is one)",
                              run_stale, True))
     if opps is not None and data.opportunity_history is not None:
         def run_inactive(ctx):
@@ -1065,6 +1085,26 @@ def dq_failing_rows(data, period: PeriodLike, check: str, *, config: QualityConf
     if out.table_rows:
         rows.insert(0, "row", [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in rows.index])
     return rows.reset_index(drop=True)
+
+
+def dq_examples(data, period: PeriodLike, check: str, *, columns: Iterable[str] | None = None,
+                n: int = 20, sort_by: str | None = None, ascending: bool = False,
+                config: QualityConfig = DEFAULT_QUALITY, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """Up to ``n`` failing rows of ``check`` for display: the ``columns`` that exist (all when
+    ``None``), sorted by ``sort_by`` when given. A check that does not apply to the dataset gives
+    one row with a ``note`` saying so instead of raising.
+    """
+    try:
+        rows = dq_failing_rows(data, period, check, config=config, policy=policy)
+    except UnknownCheckError:
+        table = check.split(".", 1)[0]
+        why = f"table {table} is absent" if getattr(data, table, None) is None else "a column it needs is absent"
+        return pd.DataFrame({"note": [f"check {check} does not apply to this dataset: {why}"]})
+    if sort_by is not None and sort_by in rows.columns:
+        rows = rows.sort_values(sort_by, ascending=ascending, kind="stable", na_position="last")
+    if columns is not None:
+        rows = rows[[c for c in columns if c in rows.columns]]
+    return rows.head(n).reset_index(drop=True)
 
 
 def _with_detail(rows: pd.DataFrame, detail: pd.DataFrame | None) -> pd.DataFrame:
@@ -1347,18 +1387,21 @@ def dq_offenders(data, period: PeriodLike, *, by: str = "owner", n: int = 10,
 
 def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALITY,
              policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
-    """What the failures cost: money (reporting currency) or records behind each failing check.
+    """What the failures cost: annual money (reporting currency) or records behind each failing check.
+
+    Every amount is annual so that the rows compare: ARR = 12 × period-end MRR, and opportunity
+    amounts are annual.
 
     ==========================================  ==================================================
     check                                       cost
     ==========================================  ==================================================
-    paying_customer_in_crm                      period-end MRR of paying customers the CRM lacks
+    paying_customer_in_crm                      ARR of paying customers the CRM lacks
     won_deal_has_subscription                   bookings (amount) of won deals billing never saw
     won_deal_matches_billing                    Σ |amount − 12 × first MRR| (ARR disagreement)
     opportunities.close_date:not_stale          amount of open pipeline past its close date
     opportunities.amount:not_blank              open opportunities without an amount (count)
-    customers.name:likely_duplicate             period-end MRR on duplicate accounts
-    customers.industry:not_blank                period-end MRR of customers without an industry
+    customers.name:likely_duplicate             ARR on duplicate accounts
+    customers.industry:not_blank                ARR of customers without an industry
     leads.channel:not_blank                     leads no channel can be credited for (count)
     ==========================================  ==================================================
 
@@ -1379,8 +1422,8 @@ def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALIT
                      "cost": float(value_fn(failing)) if len(failing) else 0.0, "unit": unit})
 
     add("subscriptions.customer_id:paying_customer_in_crm",
-        "MRR at period end of paying customers missing from the CRM",
-        lambda f: f["mrr_period_end"].sum())
+        "ARR of paying customers missing from the CRM",
+        lambda f: 12 * f["mrr_period_end"].sum())
     add("opportunities.customer_id:won_deal_has_subscription",
         "bookings of won new-business deals without a matching subscription",
         lambda f: _reporting(ctx, f, "amount", "close_date", "opportunities").sum())
@@ -1391,10 +1434,10 @@ def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALIT
         lambda f: _reporting(ctx, f.assign(_d=ctx.p.last_month), "amount", "_d", "opportunities").sum())
     add("opportunities.amount:not_blank", "open or recent opportunities without an amount",
         lambda f: len(f), unit="count")
-    add("customers.name:likely_duplicate", "MRR at period end on likely-duplicate accounts",
-        lambda f: f["customer_id"].map(mrr_end).fillna(0).sum())
-    add("customers.industry:not_blank", "MRR at period end of customers without an industry",
-        lambda f: f["customer_id"].map(mrr_end).fillna(0).sum())
+    add("customers.name:likely_duplicate", "ARR on likely-duplicate accounts",
+        lambda f: 12 * f["customer_id"].map(mrr_end).fillna(0).sum())
+    add("customers.industry:not_blank", "ARR of customers without an industry (segmentation blind spot)",
+        lambda f: 12 * f["customer_id"].map(mrr_end).fillna(0).sum())
     add("leads.channel:not_blank", "leads that no channel can be credited for (CAC by channel)",
         lambda f: len(f), unit="count")
     return pd.DataFrame(rows, columns=["check", "what", "failed", "cost", "unit"])

@@ -270,7 +270,7 @@ def test_unknown_check_names_close_matches(dirty):
 
 def test_costs(dirty):
     costs = rk.dq_costs(dirty, P).set_index("check")
-    assert costs.loc["subscriptions.customer_id:paying_customer_in_crm", "cost"] == 30.0
+    assert costs.loc["subscriptions.customer_id:paying_customer_in_crm", "cost"] == 12 * 30.0  # ARR
     assert costs.loc["opportunities.customer_id:won_deal_has_subscription", "cost"] == 500.0
     assert costs.loc["opportunities.amount:won_deal_matches_billing", "cost"] == 400.0
     assert costs.loc["opportunities.close_date:not_stale", "cost"] == 800.0
@@ -361,3 +361,44 @@ def test_sample_is_not_perfect(sample):
     keys = rk.normalize_company_name(dups["name"]).tolist()
     originals = rk.normalize_company_name(dups["duplicate_of_name"]).tolist()
     assert all(k.startswith(o) for k, o in zip(keys, originals))
+
+
+def test_stale_uses_the_close_date_recorded_by_the_period_end():
+    """p1 was due 2025-02-01 all through Q1; the slip to May was only recorded in April."""
+    opps = pd.DataFrame({"opportunity_id": ["p1", "p2"], "created_at": ["2024-12-01", "2024-12-01"],
+                         "stage": ["Proposal", "Closed Won"], "amount": [10.0, 20.0],
+                         "close_date": ["2025-05-01", "2025-04-15"], "is_closed": [False, True],
+                         "is_won": [False, True]})
+    hist = pd.DataFrame({"opportunity_id": ["p1", "p1", "p2", "p2"],
+                         "changed_at": ["2024-12-01", "2025-04-10", "2024-12-01", "2025-04-15"],
+                         "stage": ["Proposal", "Proposal", "Proposal", "Closed Won"],
+                         "close_date": ["2025-02-01", "2025-05-01", "2025-03-01", "2025-04-15"]})
+    data = rk.from_frames({"opportunities": opps, "opportunity_history": hist})
+    stale = rk.dq_failing_rows(data, P, "opportunities.close_date:not_stale")
+    # p2 closed after the period but was overdue at its end too (due 2025-03-01)
+    assert stale[["opportunity_id", "close_date_at_period_end", "days_past_close"]].values.tolist() == [
+        ["p1", pd.Timestamp("2025-02-01"), 59], ["p2", pd.Timestamp("2025-03-01"), 31]]
+    # without the history only the current close dates are known: nothing looks stale in Q1
+    alone = rk.from_frames({"opportunities": opps})
+    assert rk.dq_failing_rows(alone, P, "opportunities.close_date:not_stale").empty
+
+
+def test_figures_have_titles_and_labelled_axes(dirty):
+    import matplotlib.pyplot as plt
+
+    customers = _frames()["customers"].assign(name=["<script>$x$</script>", "b", "c", "d", "e"])
+    data = rk.from_frames({**_frames(), "customers": customers}, validate=False)
+    card = rk.dq_scorecard(data, P)
+    fig = rk.plotting.dq_scorecard_heatmap(card, title="Scorecard")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Scorecard" and ax.get_xlabel() == "Dimension" and ax.get_ylabel() == "Table"
+    assert fig.axes[1].get_ylabel() == "Pass rate (%)"
+    fig = rk.plotting.dq_trend_chart(rk.dq_trend(data, ["2024-Q4", P]))
+    assert [a.get_ylabel() for a in fig.axes] == ["Pass rate (%)", "Score (0–100)"]
+    costs = rk.dq_costs(data, P).assign(what=lambda f: f["what"].where(f.index > 0, "$5 <b>"))
+    fig = rk.plotting.dq_cost_chart(costs, currency="USD")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Amount (USD)" and ax.get_title()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(label.startswith(r"\$5 <b>") for label in labels)  # mathtext disabled for data text
+    plt.close("all")
