@@ -304,3 +304,14 @@ def test_fit_refuses_labels_unknown_at_as_of(sample_backtest):
     data, _ = sample_backtest
     with pytest.raises(rk.PeriodError, match="not known at as_of"):
         rk.churn.fit_churn_model(data, "2025-10-01", train_as_of=["2025-08-01"])
+
+
+def test_refit_reuses_backtest_rows_and_matches_a_fresh_fit(sample_backtest):
+    data, bt = sample_backtest
+    when = pd.Timestamp("2026-01-01")
+    reused = bt.refit(data, when, kind="logistic", n_train_dates=4)
+    fresh = rk.churn.fit_churn_model(data, when, kind="logistic", n_train_dates=4)
+    assert reused.train_as_of == fresh.train_as_of
+    assert max(reused.train_as_of) == bt.test_as_of  # the test labels are known on the scoring date
+    feats = rk.churn.build_features(data, when).iloc[::7]
+    assert reused.predict_proba(feats).to_numpy() == pytest.approx(fresh.predict_proba(feats).to_numpy())

@@ -217,6 +217,24 @@ class BacktestResult:
     test_rows: int = 0
     test_churners: int = 0
     n_bins: int = 10
+    train_set: pd.DataFrame | None = field(default=None, repr=False)
+    test_set: pd.DataFrame | None = field(default=None, repr=False)
+
+    def refit(self, data, as_of=None, *, kind: str | None = None, **kwargs):
+        """A :class:`~revops_kit.churn.scoring.ChurnModel` for scoring on ``as_of``.
+
+        Trained on the cut-offs of :func:`~revops_kit.churn.scoring.fit_churn_model` for ``as_of``
+        (default: the test cut-off + horizon, i.e. every label known then) with this backtest's
+        horizon; rows already built for the backtest are reused. ``kind`` defaults to
+        :attr:`best`; other keyword arguments go to ``fit_churn_model``.
+        """
+        from .scoring import fit_churn_model
+
+        when = self.test_as_of + pd.DateOffset(months=self.horizon_months) if as_of is None else as_of
+        prebuilt = pd.concat([f for f in (self.train_set, self.test_set) if f is not None],
+                             ignore_index=True)
+        return fit_churn_model(data, when, kind=kind or self.best, horizon_months=self.horizon_months,
+                               prebuilt=prebuilt, **kwargs)
 
     @property
     def best(self) -> str:
@@ -242,6 +260,12 @@ class BacktestResult:
         names = [m for m in self.metrics["model"] if m != BASELINE]
         out = pd.concat([self.lift(m).assign(model=m) for m in names], ignore_index=True)
         return out[["model"] + [c for c in out.columns if c != "model"]]
+
+    def summary(self, decimals: int = 3) -> pd.DataFrame:
+        """The test metrics of each model and the baseline, rounded (the notebook's headline)."""
+        out = self.metrics[["model", *METRICS]].copy()
+        out[list(METRICS)] = out[list(METRICS)].round(decimals)
+        return out
 
     def model_card(self) -> pd.DataFrame:
         """Data window, horizon, sample sizes and the best model's metrics vs the baseline."""
@@ -340,7 +364,7 @@ def backtest(data, test_as_of=None, *, until=None, train_as_of: Sequence | None 
         test_as_of=test_as_of, train_as_of=train, horizon_months=h,
         metrics=_metrics_frame(te[LABEL].to_numpy(), probs, n_bins), predictions=preds,
         models=models, train_rows=len(tr), train_churners=int(tr[LABEL].sum()), test_rows=len(te),
-        test_churners=int(te[LABEL].sum()), n_bins=n_bins)
+        test_churners=int(te[LABEL].sum()), n_bins=n_bins, train_set=tr, test_set=te)
 
 
 # ---------------------------------------------------------------------------- cross-validation

@@ -167,13 +167,15 @@ def _reference(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) 
 
 def fit_churn_model(data, as_of, *, kind: str = "logistic", horizon_months: int = 3,
                     train_as_of: Sequence | None = None, n_train_dates: int = 8, step_months: int = 3,
-                    calibrate: bool = False, random_state: int = 0,
+                    calibrate: bool = False, random_state: int = 0, prebuilt: pd.DataFrame | None = None,
                     policy: MetricPolicy = DEFAULT_POLICY) -> ChurnModel:
     """Fit a churn model usable at ``as_of``: trained only on labels known by ``as_of``.
 
     Training cut-offs default to :func:`~revops_kit.churn.evaluate.default_train_dates`
     (the latest ``horizon_months`` before ``as_of``, then every ``step_months``), dropping those
-    before the data starts.
+    before the data starts. ``prebuilt`` is an already built training set *with the same
+    horizon and policy* (e.g. a backtest's); its rows for the wanted cut-offs are reused and
+    only the missing cut-offs are built.
 
     Raises
     ------
@@ -194,7 +196,14 @@ def fit_churn_model(data, as_of, *, kind: str = "logistic", horizon_months: int 
                           f"as_of {as_of.date()}; its label is not known at as_of")
     if not train:
         raise PeriodError(f"fit_churn_model: no training cut-off inside the data before {as_of.date()}")
-    tr = build_training_set(data, train, h, policy=policy)
+    have = set(pd.DatetimeIndex(prebuilt["as_of"]).unique()) if prebuilt is not None else set()
+    reused = [d for d in train if d in have]
+    missing = [d for d in train if d not in have]
+    parts = [prebuilt.loc[prebuilt["as_of"].isin(reused)]] if reused else []
+    if missing:
+        parts.append(build_training_set(data, missing, h, policy=policy))
+    tr = pd.concat(parts, ignore_index=True).sort_values(["as_of", "customer_id"], kind="mergesort") \
+        .reset_index(drop=True)
     if tr[LABEL].nunique() < 2:
         raise ModelError(f"fit_churn_model: the training set ({len(tr)} rows over {len(train)} cut-offs) "
                          "has a single class; use more or other cut-offs")
@@ -222,13 +231,14 @@ def _fmt(value) -> str:
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
-def account_drivers(model: ChurnModel, features: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
+def account_drivers(model: ChurnModel, features: pd.DataFrame, *, top: int = 3,
+                    contributions: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ``top`` features raising each account's risk the most (long format).
 
     Columns ``customer_id, as_of, rank, feature, value, contribution`` (log-odds; positive =
     raises the risk); only positive contributions are listed, so an account may have fewer.
     """
-    contrib = model.contributions(features)
+    contrib = model.contributions(features) if contributions is None else contributions
     long = contrib.stack().rename("contribution").reset_index()
     long.columns = ["row", "feature", "contribution"]
     long = long.loc[long["contribution"] > 1e-9]
@@ -243,7 +253,8 @@ def account_drivers(model: ChurnModel, features: pd.DataFrame, *, top: int = 3) 
     return long[["customer_id", "as_of", "rank", "feature", "value", "contribution"]].reset_index(drop=True)
 
 
-def global_drivers(model: ChurnModel, features: pd.DataFrame) -> pd.DataFrame:
+def global_drivers(model: ChurnModel, features: pd.DataFrame, *,
+                   contributions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean absolute log-odds contribution of each feature over ``features``, largest first.
 
     Columns ``feature, kind`` (numeric/categorical), ``mean_abs_contribution, share`` (of the
@@ -251,7 +262,7 @@ def global_drivers(model: ChurnModel, features: pd.DataFrame) -> pd.DataFrame:
     (sign of the correlation between value and contribution), for categorical ones the value with
     the highest mean contribution.
     """
-    contrib = model.contributions(features)
+    contrib = model.contributions(features) if contributions is None else contributions
     rows = []
     for feat in model.features:
         c = contrib[feat]
@@ -282,12 +293,13 @@ def global_drivers(model: ChurnModel, features: pd.DataFrame) -> pd.DataFrame:
 
 def risk_table(data, as_of, *, model: ChurnModel | None = None, kind: str = "logistic",
                horizon_months: int = 3, top_drivers: int = 3, random_state: int = 0,
-               features: pd.DataFrame | None = None,
+               features: pd.DataFrame | None = None, contributions: pd.DataFrame | None = None,
                policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Churn risk of every customer active at ``as_of``, largest ARR at risk first.
 
     ``model`` defaults to :func:`fit_churn_model` (``kind``, ``horizon_months``) trained on
-    labels known at ``as_of``.
+    labels known at ``as_of``. ``features`` (:func:`build_features` at ``as_of``) and
+    ``contributions`` (``model.contributions(features)``) may be passed when already computed.
 
     Returns
     -------
@@ -315,7 +327,7 @@ def risk_table(data, as_of, *, model: ChurnModel | None = None, kind: str = "log
     out["arr_at_risk"] = out["probability"] * out["arr"]
     for col in ("renewal_date", "months_to_renewal"):
         out[col] = features[col].to_numpy() if col in features.columns else np.nan
-    drivers = account_drivers(model, features, top=top_drivers)
+    drivers = account_drivers(model, features, top=top_drivers, contributions=contributions)
     text = drivers.assign(t=[f"{f}={v} ({c:+.2f})" for f, v, c in
                              zip(drivers["feature"], drivers["value"], drivers["contribution"])])
     joined = text.groupby("customer_id", sort=False)["t"].agg("; ".join)
