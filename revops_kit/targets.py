@@ -37,7 +37,7 @@ import pandas as pd
 
 from .catalog import get_kpi, list_kpis
 from .errors import RevOpsError, RevOpsWarning, UnknownKPIError
-from .periods import Period, PeriodLike, as_period
+from .periods import PeriodLike, as_period
 from .policies import get_policy
 
 __all__ = [
