@@ -120,13 +120,19 @@ def _month_int(values, *, ceil: bool) -> np.ndarray:
         return out
     span = np.arange(dmin, dmax + 1, dtype=np.int64)
     lut_m = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    idx = np.where(nat, 0, days - dmin)
+    any_nat = bool(nat.any())
+    idx = days
+    idx -= dmin
+    if any_nat:
+        idx[nat] = 0
     res = lut_m[idx]
     if ceil:
         lut_first = (lut_m.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) == span)
         res += ~lut_first[idx] | (v % _DAY_NS != 0)
-    out[~nat] = res[~nat]
-    return out
+    if not any_nat:
+        return res
+    res[nat] = _OPEN
+    return res
 
 
 _DAY_NS = 86_400_000_000_000
@@ -714,16 +720,21 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
     if len(month) == 0:
         return pd.DataFrame(columns=["period_start"] + by + ["mrr_start", *_BRIDGE_LINES,
                                                              "fx_impact", "mrr_end"])
-    pstart = month - month % step  # month 0 is 1970-01, so quarters and years align
-    m0 = int(pstart.min())
-    pidx = (pstart - m0) // step
+    if step == 1:
+        pstart = month
+        m0 = int(month.min())
+        pidx = month - m0
+    else:
+        pstart = month - month % step  # month 0 is 1970-01, so quarters and years align
+        m0 = int(pstart.min())
+        pidx = (pstart - m0) // step
     n_p = int(pidx.max()) + 1
     if by:
         gcode, groups = _factorize_frame(movements[by])
+        k = len(groups)
+        key = pidx * k + gcode
     else:
-        gcode, groups = np.zeros(len(month), dtype=np.int64), pd.DataFrame(index=[0])
-    k = len(groups)
-    key = pidx * k + gcode
+        groups, k, key = pd.DataFrame(index=[0]), 1, pidx
     size = n_p * k
     category = movements["category"]
     if isinstance(category.dtype, pd.CategoricalDtype) and \
@@ -734,13 +745,20 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
 
     def cents(col, mask=None):
         values = movements[col].to_numpy(dtype="float64")
-        return np.rint((values if mask is None else values[mask]) * 100.0)
+        values = values if mask is None else values[mask]
+        out = values * 100.0
+        return np.rint(out, out=out)
 
-    first = np.flatnonzero(month == pstart)
-    last = np.flatnonzero(month == pstart + (step - 1))
+    if step == 1:
+        first = last = slice(None)
+    else:
+        first = np.flatnonzero(month == pstart)
+        last = np.flatnonzero(month == pstart + (step - 1))
     cols = {"mrr_start": np.bincount(key[first], weights=cents("previous_mrr", first),
                                      minlength=size)}
-    sums = np.bincount(key * 6 + cat, weights=cents("movement"),
+    key6 = key * 6
+    key6 += cat
+    sums = np.bincount(key6, weights=cents("movement"),
                        minlength=size * 6).reshape(size, 6)
     cols["new"] = sums[:, _NEW]
     cols["expansion"] = sums[:, _EXPANSION]
