@@ -114,6 +114,9 @@ __all__ = [
     "dq_worst_checks",
     "dq_offenders",
     "dq_costs",
+    "check_dimension",
+    "QualityView",
+    "quality_view",
 ]
 
 DIMENSIONS = ("completeness", "validity", "consistency", "uniqueness", "integrity", "timeliness")
@@ -998,18 +1001,197 @@ def _checks(data, dimensions: Iterable[str] = DIMENSIONS) -> list[_Check]:
     return out
 
 
-def _run_all(data, period, config, policy, dimensions=DIMENSIONS, crm_only=False):
+@dataclass
+class _Run:
+    """The outcome of every applicable check for one period (shared by the derived tables)."""
+
+    p: Period
+    ctx: _Ctx
+    results: list
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.id: (c, o) for c, o in self.results}
+        rows = []
+        for check, out in self.results:
+            checked = len(out.rows)
+            failed = int(out.failed.sum())
+            rows.append({"check": check.id, "dimension": check.dimension, "table": check.table,
+                         "column": check.column, "description": check.description, "crm": check.crm,
+                         "checked": checked, "failed": failed, "passed": checked - failed,
+                         "value": (checked - failed) / checked})
+        self.checks = pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _run(data, period, config, policy, dimensions=DIMENSIONS) -> _Run:
     p = as_period(period)
     ctx = _Ctx(data, p, config, get_policy(policy))
     results = []
     for check in _checks(data, dimensions):
-        if crm_only and not check.crm:
-            continue
         outcome = check.run(ctx)
         if outcome is None or len(outcome.rows) == 0:
             continue
         results.append((check, outcome))
-    return p, ctx, results
+    return _Run(p, ctx, results)
+
+
+def _failing(check: _Check, out: _Outcome) -> pd.DataFrame:
+    rows = _with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
+    if out.table_rows:
+        rows.insert(0, "row", [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in rows.index])
+    return rows.reset_index(drop=True)
+
+
+def _unknown_check(data, check: str) -> UnknownCheckError:
+    import difflib
+
+    ids = [c.id for c in _checks(data)]
+    close = difflib.get_close_matches(check, ids, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return UnknownCheckError(f"unknown data-quality check {check!r} for this dataset{hint} "
+                             f"(see rk.dq_checks(data, period)['check'])")
+
+
+def _examples(run: _Run, data, check: str, columns, n, sort_by, ascending) -> pd.DataFrame:
+    if check in run.by_id:
+        rows = _failing(*run.by_id[check])
+    elif check in {c.id for c in _checks(data)}:  # applies, but nothing in scope this period
+        rows = pd.DataFrame()
+    else:
+        table = check.split(".", 1)[0]
+        why = f"table {table} is absent" if getattr(data, table, None) is None else "a column it needs is absent"
+        return pd.DataFrame({"note": [f"check {check} does not apply to this dataset: {why}"]})
+    if sort_by is not None and sort_by in rows.columns:
+        rows = rows.sort_values(sort_by, ascending=ascending, kind="stable", na_position="last")
+    if columns is not None:
+        rows = rows[[c for c in columns if c in rows.columns]]
+    return rows.head(n).reset_index(drop=True)
+
+
+def _score(checks: pd.DataFrame, weights: Mapping[str, float]) -> tuple[float, dict]:
+    crm = checks[checks["crm"].astype(bool)]
+    parts = {}
+    for d in DIMENSIONS:
+        sub = crm[crm["dimension"] == d]
+        if len(sub):
+            parts[d] = sub["passed"].sum() / sub["checked"].sum()
+    total_w = sum(weights.get(d, 0.0) for d in parts)
+    if not parts or total_w == 0:
+        return float("nan"), parts
+    return 100.0 * sum(weights.get(d, 0.0) * v for d, v in parts.items()) / total_w, parts
+
+
+def _check_weights(weights: Mapping[str, float]) -> None:
+    unknown = sorted(set(weights) - set(DIMENSIONS))
+    if unknown or any(w < 0 for w in weights.values()):
+        raise ValueError(f"crm_quality_score: weights must map {DIMENSIONS} to non-negative numbers, "
+                         f"got {dict(weights)!r}")
+
+
+def _score_frame(checks: pd.DataFrame, weights) -> pd.DataFrame:
+    score, parts = _score(checks, weights)
+    row = {"value": score, "checks": int(checks["crm"].astype(bool).sum())}
+    row.update({d: parts.get(d, np.nan) for d in DIMENSIONS})
+    return pd.DataFrame([row])
+
+
+def _summary_frame(checks: pd.DataFrame, weights) -> pd.DataFrame:
+    _, parts = _score(checks, weights)
+    total_w = sum(weights.get(d, 0.0) for d in parts) or np.nan
+    rows = []
+    for d in DIMENSIONS:
+        sub = checks[checks["dimension"] == d]
+        rows.append({"dimension": d, "checks": len(sub), "failed_rows": int(sub["failed"].sum()),
+                     "all_tables": sub["passed"].sum() / sub["checked"].sum() if len(sub) else np.nan,
+                     "crm": parts.get(d, np.nan), "weight": weights.get(d, 0.0),
+                     "contribution": 100 * weights.get(d, 0.0) * parts[d] / total_w if d in parts else np.nan})
+    return pd.DataFrame(rows)
+
+
+def _scorecard_frame(checks: pd.DataFrame) -> pd.DataFrame:
+    if checks.empty:
+        return pd.DataFrame(columns=["table", *DIMENSIONS, "failed_rows"])
+    g = checks.groupby(["table", "dimension"]).agg(passed=("passed", "sum"), checked=("checked", "sum"))
+    wide = (g["passed"] / g["checked"]).unstack("dimension").reindex(columns=list(DIMENSIONS))
+    order = [t for t in TABLES if t in wide.index]
+    wide = wide.reindex(order)
+    wide["failed_rows"] = checks.groupby("table")["failed"].sum().reindex(order).astype(int)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def _trend_rows(p: Period, checks: pd.DataFrame, weights) -> list[dict]:
+    rows = []
+    for d in DIMENSIONS:
+        sub = checks[checks["dimension"] == d]
+        num, den = float(sub["passed"].sum()), float(sub["checked"].sum())
+        rows.append({"period": str(p), "dimension": d, "numerator": num, "denominator": den,
+                     "value": num / den if den else np.nan})
+    score, _ = _score(checks, weights)
+    rows.append({"period": str(p), "dimension": "crm_quality_score", "numerator": np.nan,
+                 "denominator": np.nan, "value": score / 100})
+    return rows
+
+
+def _worst_frame(checks: pd.DataFrame, n: int) -> pd.DataFrame:
+    bad = checks[checks["failed"] > 0]
+    bad = bad.sort_values(["value", "failed", "check"], ascending=[True, False, True], kind="stable")
+    return bad.head(n)[["check", "dimension", "description", "checked", "failed", "value"]].reset_index(drop=True)
+
+
+def _offenders_frame(run: _Run, by: str, n: int) -> pd.DataFrame:
+    parts = []
+    for check, out in run.results:
+        if by not in out.rows.columns or not out.failed.any():
+            continue
+        rows = out.rows.loc[out.failed.to_numpy()]
+        table = check.table if out.table_rows else check.id
+        parts.append(pd.DataFrame({by: rows[by].astype(object).where(rows[by].notna(), "(missing)").to_numpy(),
+                                   "check": check.id,
+                                   "record": [f"{table}:{k}" for k in rows.index]}))
+    if not parts:
+        return pd.DataFrame(columns=[by, "failures", "records", "checks", "worst_check"])
+    long = pd.concat(parts, ignore_index=True)
+    g = long.groupby(by).agg(failures=("check", "size"), records=("record", "nunique"),
+                             checks=("check", "nunique"))
+    worst = long.groupby([by, "check"]).size().reset_index(name="k").sort_values(
+        [by, "k", "check"], ascending=[True, False, True]).drop_duplicates(by).set_index(by)["check"]
+    g["worst_check"] = worst
+    return g.sort_values(["failures", "records"], ascending=False, kind="stable").head(n).reset_index()
+
+
+def _costs_frame(run: _Run) -> pd.DataFrame:
+    ctx = run.ctx
+    mrr_end = _mrr_at_end(ctx)
+    rows = []
+
+    def add(check_id, what, value_fn, unit="currency"):
+        if check_id not in run.by_id:
+            return
+        _, out = run.by_id[check_id]
+        failing = _with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
+        rows.append({"check": check_id, "what": what, "failed": len(failing),
+                     "cost": float(value_fn(failing)) if len(failing) else 0.0, "unit": unit})
+
+    add("subscriptions.customer_id:paying_customer_in_crm",
+        "ARR of paying customers missing from the CRM",
+        lambda f: 12 * f["mrr_period_end"].sum())
+    add("opportunities.customer_id:won_deal_has_subscription",
+        "bookings of won new-business deals without a matching subscription",
+        lambda f: _reporting(ctx, f, "amount", "close_date", "opportunities").sum())
+    add("opportunities.amount:won_deal_matches_billing",
+        "ARR disagreement between CRM amount and 12 × first MRR",
+        lambda f: f["difference"].abs().sum())
+    add("opportunities.close_date:not_stale", "open pipeline past its close date",
+        lambda f: _reporting(ctx, f.assign(_d=ctx.p.last_month), "amount", "_d", "opportunities").sum())
+    add("opportunities.amount:not_blank", "open or recent opportunities without an amount",
+        lambda f: len(f), unit="count")
+    add("customers.name:likely_duplicate", "ARR on likely-duplicate accounts",
+        lambda f: 12 * f["customer_id"].map(mrr_end).fillna(0).sum())
+    add("customers.industry:not_blank", "ARR of customers without an industry (segmentation blind spot)",
+        lambda f: 12 * f["customer_id"].map(mrr_end).fillna(0).sum())
+    add("leads.channel:not_blank", "leads that no channel can be credited for (CAC by channel)",
+        lambda f: len(f), unit="count")
+    return pd.DataFrame(rows, columns=["check", "what", "failed", "cost", "unit"])
 
 
 # ---------------------------------------------------------------------- public API
@@ -1039,16 +1221,7 @@ def dq_checks(data, period: PeriodLike, *, dimensions: Iterable[str] = DIMENSION
         Columns ``check, dimension, table, column, description, crm, checked, failed, passed,
         value``; ``check`` is the id to pass to :func:`dq_failing_rows`.
     """
-    _, _, results = _run_all(data, period, config, policy, dimensions)
-    rows = []
-    for check, out in results:
-        checked = len(out.rows)
-        failed = int(out.failed.sum())
-        rows.append({"check": check.id, "dimension": check.dimension, "table": check.table,
-                     "column": check.column, "description": check.description, "crm": check.crm,
-                     "checked": checked, "failed": failed, "passed": checked - failed,
-                     "value": (checked - failed) / checked})
-    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+    return _run(data, period, config, policy, dimensions).checks
 
 
 def dq_failing_rows(data, period: PeriodLike, check: str, *, config: QualityConfig = DEFAULT_QUALITY,
@@ -1068,23 +1241,14 @@ def dq_failing_rows(data, period: PeriodLike, check: str, *, config: QualityConf
     >>> {"customer_id", "duplicate_of", "matched_on"} <= set(rows.columns)
     True
     """
-    p = as_period(period)
     checks = {c.id: c for c in _checks(data)}
     if check not in checks:
-        import difflib
-
-        close = difflib.get_close_matches(check, list(checks), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownCheckError(f"unknown data-quality check {check!r} for this dataset{hint} "
-                                f"(see rk.dq_checks(data, period)['check'])")
-    ctx = _Ctx(data, p, config, get_policy(policy))
+        raise _unknown_check(data, check)
+    ctx = _Ctx(data, as_period(period), config, get_policy(policy))
     out = checks[check].run(ctx)
     if out is None:
         return pd.DataFrame()
-    rows = _with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
-    if out.table_rows:
-        rows.insert(0, "row", [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in rows.index])
-    return rows.reset_index(drop=True)
+    return _failing(checks[check], out)
 
 
 def dq_examples(data, period: PeriodLike, check: str, *, columns: Iterable[str] | None = None,
@@ -1094,17 +1258,14 @@ def dq_examples(data, period: PeriodLike, check: str, *, columns: Iterable[str] 
     ``None``), sorted by ``sort_by`` when given. A check that does not apply to the dataset gives
     one row with a ``note`` saying so instead of raising.
     """
-    try:
-        rows = dq_failing_rows(data, period, check, config=config, policy=policy)
-    except UnknownCheckError:
-        table = check.split(".", 1)[0]
-        why = f"table {table} is absent" if getattr(data, table, None) is None else "a column it needs is absent"
-        return pd.DataFrame({"note": [f"check {check} does not apply to this dataset: {why}"]})
-    if sort_by is not None and sort_by in rows.columns:
-        rows = rows.sort_values(sort_by, ascending=ascending, kind="stable", na_position="last")
-    if columns is not None:
-        rows = rows[[c for c in columns if c in rows.columns]]
-    return rows.head(n).reset_index(drop=True)
+    dimension = check_dimension(data, check)
+    run = _run(data, period, config, policy, [dimension] if dimension else ())
+    return _examples(run, data, check, columns, n, sort_by, ascending)
+
+
+def check_dimension(data, check: str) -> str | None:
+    """The dimension of check ``check`` (``None`` when it does not apply to ``data``)."""
+    return next((c.dimension for c in _checks(data) if c.id == check), None)
 
 
 def _with_detail(rows: pd.DataFrame, detail: pd.DataFrame | None) -> pd.DataFrame:
@@ -1232,26 +1393,6 @@ dq_timeliness.__doc__ = """Data timeliness: share of records that are up to date
 """ + _DIM_PARAMS
 
 
-def _score(checks: pd.DataFrame, weights: Mapping[str, float]) -> tuple[float, dict]:
-    crm = checks[checks["crm"]]
-    parts = {}
-    for d in DIMENSIONS:
-        sub = crm[crm["dimension"] == d]
-        if len(sub):
-            parts[d] = sub["passed"].sum() / sub["checked"].sum()
-    total_w = sum(weights.get(d, 0.0) for d in parts)
-    if not parts or total_w == 0:
-        return float("nan"), parts
-    return 100.0 * sum(weights.get(d, 0.0) * v for d, v in parts.items()) / total_w, parts
-
-
-def _check_weights(weights: Mapping[str, float]) -> None:
-    unknown = sorted(set(weights) - set(DIMENSIONS))
-    if unknown or any(w < 0 for w in weights.values()):
-        raise ValueError(f"crm_quality_score: weights must map {DIMENSIONS} to non-negative numbers, "
-                         f"got {dict(weights)!r}")
-
-
 def crm_quality_score(data, period: PeriodLike, *, weights: Mapping[str, float] = DQ_WEIGHTS,
                       config: QualityConfig = DEFAULT_QUALITY,
                       policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -1276,11 +1417,7 @@ def crm_quality_score(data, period: PeriodLike, *, weights: Mapping[str, float] 
     True
     """
     _check_weights(weights)
-    checks = dq_checks(data, period, config=config, policy=policy)
-    score, parts = _score(checks, weights)
-    row = {"value": score, "checks": int(checks["crm"].sum())}
-    row.update({d: parts.get(d, np.nan) for d in DIMENSIONS})
-    return pd.DataFrame([row])
+    return _score_frame(dq_checks(data, period, config=config, policy=policy), weights)
 
 
 def dq_summary(data, period: PeriodLike, *, weights: Mapping[str, float] = DQ_WEIGHTS,
@@ -1292,17 +1429,7 @@ def dq_summary(data, period: PeriodLike, *, weights: Mapping[str, float] = DQ_WE
     contributions add up to the score.
     """
     _check_weights(weights)
-    checks = dq_checks(data, period, config=config, policy=policy)
-    _, parts = _score(checks, weights)
-    total_w = sum(weights.get(d, 0.0) for d in parts) or np.nan
-    rows = []
-    for d in DIMENSIONS:
-        sub = checks[checks["dimension"] == d]
-        rows.append({"dimension": d, "checks": len(sub), "failed_rows": int(sub["failed"].sum()),
-                     "all_tables": sub["passed"].sum() / sub["checked"].sum() if len(sub) else np.nan,
-                     "crm": parts.get(d, np.nan), "weight": weights.get(d, 0.0),
-                     "contribution": 100 * weights.get(d, 0.0) * parts[d] / total_w if d in parts else np.nan})
-    return pd.DataFrame(rows)
+    return _summary_frame(dq_checks(data, period, config=config, policy=policy), weights)
 
 
 def dq_scorecard(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALITY,
@@ -1312,16 +1439,7 @@ def dq_scorecard(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QU
     Each cell is Σ passed ÷ Σ checked over the dimension's checks on the table; the last column,
     ``failed_rows``, counts failures over all dimensions.
     """
-    checks = dq_checks(data, period, config=config, policy=policy)
-    if checks.empty:
-        return pd.DataFrame(columns=["table", *DIMENSIONS, "failed_rows"])
-    g = checks.groupby(["table", "dimension"]).agg(passed=("passed", "sum"), checked=("checked", "sum"))
-    wide = (g["passed"] / g["checked"]).unstack("dimension").reindex(columns=list(DIMENSIONS))
-    order = [t for t in TABLES if t in wide.index]
-    wide = wide.reindex(order)
-    wide["failed_rows"] = checks.groupby("table")["failed"].sum().reindex(order).astype(int)
-    wide.columns.name = None
-    return wide.reset_index()
+    return _scorecard_frame(dq_checks(data, period, config=config, policy=policy))
 
 
 def dq_trend(data, periods: Iterable[PeriodLike], *, weights: Mapping[str, float] = DQ_WEIGHTS,
@@ -1335,25 +1453,14 @@ def dq_trend(data, periods: Iterable[PeriodLike], *, weights: Mapping[str, float
     rows = []
     for period in periods:
         p = as_period(period)
-        checks = dq_checks(data, p, config=config, policy=policy)
-        for d in DIMENSIONS:
-            sub = checks[checks["dimension"] == d]
-            num, den = float(sub["passed"].sum()), float(sub["checked"].sum())
-            rows.append({"period": str(p), "dimension": d, "numerator": num, "denominator": den,
-                         "value": num / den if den else np.nan})
-        score, _ = _score(checks, weights)
-        rows.append({"period": str(p), "dimension": "crm_quality_score", "numerator": np.nan,
-                     "denominator": np.nan, "value": score / 100})
+        rows += _trend_rows(p, dq_checks(data, p, config=config, policy=policy), weights)
     return pd.DataFrame(rows)
 
 
 def dq_worst_checks(data, period: PeriodLike, *, n: int = 10, config: QualityConfig = DEFAULT_QUALITY,
                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """The ``n`` failing checks with the lowest pass rate (ties: most failures first)."""
-    checks = dq_checks(data, period, config=config, policy=policy)
-    bad = checks[checks["failed"] > 0]
-    bad = bad.sort_values(["value", "failed", "check"], ascending=[True, False, True], kind="stable")
-    return bad.head(n)[["check", "dimension", "description", "checked", "failed", "value"]].reset_index(drop=True)
+    return _worst_frame(dq_checks(data, period, config=config, policy=policy), n)
 
 
 def dq_offenders(data, period: PeriodLike, *, by: str = "owner", n: int = 10,
@@ -1364,25 +1471,7 @@ def dq_offenders(data, period: PeriodLike, *, by: str = "owner", n: int = 10,
     of distinct failing records (a record failing two checks counts once there), ``checks`` the
     number of distinct checks they fail, ``worst_check`` the check with most failures.
     """
-    p, ctx, results = _run_all(data, period, config, policy)
-    parts = []
-    for check, out in results:
-        if by not in out.rows.columns or not out.failed.any():
-            continue
-        rows = out.rows.loc[out.failed.to_numpy()]
-        table = check.table if out.table_rows else check.id
-        parts.append(pd.DataFrame({by: rows[by].astype(object).where(rows[by].notna(), "(missing)").to_numpy(),
-                                   "check": check.id,
-                                   "record": [f"{table}:{k}" for k in rows.index]}))
-    if not parts:
-        return pd.DataFrame(columns=[by, "failures", "records", "checks", "worst_check"])
-    long = pd.concat(parts, ignore_index=True)
-    g = long.groupby(by).agg(failures=("check", "size"), records=("record", "nunique"),
-                             checks=("check", "nunique"))
-    worst = long.groupby([by, "check"]).size().reset_index(name="k").sort_values(
-        [by, "k", "check"], ascending=[True, False, True]).drop_duplicates(by).set_index(by)["check"]
-    g["worst_check"] = worst
-    return g.sort_values(["failures", "records"], ascending=False, kind="stable").head(n).reset_index()
+    return _offenders_frame(_run(data, period, config, policy), by, n)
 
 
 def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALITY,
@@ -1408,39 +1497,59 @@ def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALIT
     Columns: ``check, what, failed, cost, unit`` (``currency`` or ``count``), only for checks
     that apply to the dataset.
     """
-    p, ctx, results = _run_all(data, period, config, policy)
-    by_id = {c.id: (c, o) for c, o in results}
-    mrr_end = _mrr_at_end(ctx)
-    rows = []
+    return _costs_frame(_run(data, period, config, policy))
 
-    def add(check_id, what, value_fn, unit="currency"):
-        if check_id not in by_id:
-            return
-        _, out = by_id[check_id]
-        failing = _with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
-        rows.append({"check": check_id, "what": what, "failed": len(failing),
-                     "cost": float(value_fn(failing)) if len(failing) else 0.0, "unit": unit})
 
-    add("subscriptions.customer_id:paying_customer_in_crm",
-        "ARR of paying customers missing from the CRM",
-        lambda f: 12 * f["mrr_period_end"].sum())
-    add("opportunities.customer_id:won_deal_has_subscription",
-        "bookings of won new-business deals without a matching subscription",
-        lambda f: _reporting(ctx, f, "amount", "close_date", "opportunities").sum())
-    add("opportunities.amount:won_deal_matches_billing",
-        "ARR disagreement between CRM amount and 12 × first MRR",
-        lambda f: f["difference"].abs().sum())
-    add("opportunities.close_date:not_stale", "open pipeline past its close date",
-        lambda f: _reporting(ctx, f.assign(_d=ctx.p.last_month), "amount", "_d", "opportunities").sum())
-    add("opportunities.amount:not_blank", "open or recent opportunities without an amount",
-        lambda f: len(f), unit="count")
-    add("customers.name:likely_duplicate", "ARR on likely-duplicate accounts",
-        lambda f: 12 * f["customer_id"].map(mrr_end).fillna(0).sum())
-    add("customers.industry:not_blank", "ARR of customers without an industry (segmentation blind spot)",
-        lambda f: 12 * f["customer_id"].map(mrr_end).fillna(0).sum())
-    add("leads.channel:not_blank", "leads that no channel can be credited for (CAC by channel)",
-        lambda f: len(f), unit="count")
-    return pd.DataFrame(rows, columns=["check", "what", "failed", "cost", "unit"])
+@dataclass
+class QualityView:
+    """Everything the data-quality report shows for one period, from one run of the checks.
+
+    Attributes: ``period``, ``checks`` (:func:`dq_checks`), ``score``
+    (:func:`crm_quality_score`), ``summary``, ``scorecard``, ``trend`` (over ``trend_periods``
+    periods ending with ``period``), ``worst`` (worst checks), ``offenders`` (by owner) and
+    ``costs``; :meth:`examples` gives failing rows of one check for display.
+    """
+
+    period: Period
+    checks: pd.DataFrame
+    score: pd.DataFrame
+    summary: pd.DataFrame
+    scorecard: pd.DataFrame
+    trend: pd.DataFrame
+    worst: pd.DataFrame
+    offenders: pd.DataFrame
+    costs: pd.DataFrame
+    _run: _Run = field(repr=False)
+    _data: object = field(repr=False)
+
+    def examples(self, check: str, *, columns: Iterable[str] | None = None, n: int = 20,
+                 sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
+        """Like :func:`dq_examples`, from the view's run."""
+        return _examples(self._run, self._data, check, columns, n, sort_by, ascending)
+
+
+def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 10, by: str = "owner",
+                 weights: Mapping[str, float] = DQ_WEIGHTS, config: QualityConfig = DEFAULT_QUALITY,
+                 policy: MetricPolicy = DEFAULT_POLICY) -> QualityView:
+    """The data-quality report for ``period`` (see :class:`QualityView`): the checks run once for
+    the period and once for each earlier period of the trend.
+
+    The earlier periods of the trend that lie before the data are left out.
+    """
+    _check_weights(weights)
+    p = as_period(period)
+    run = _run(data, p, config, policy)
+    trend: list[dict] = []
+    first = data.date_range()[0] if data.tables() else p.start
+    for q in p.trailing(trend_periods)[:-1]:
+        if q.end <= first:
+            continue
+        trend += _trend_rows(q, dq_checks(data, q, config=config, policy=policy), weights)
+    trend += _trend_rows(p, run.checks, weights)
+    return QualityView(period=p, checks=run.checks, score=_score_frame(run.checks, weights),
+                       summary=_summary_frame(run.checks, weights), scorecard=_scorecard_frame(run.checks),
+                       trend=pd.DataFrame(trend), worst=_worst_frame(run.checks, n),
+                       offenders=_offenders_frame(run, by, n), costs=_costs_frame(run), _run=run, _data=data)
 
 
 # ---------------------------------------------------------------------- catalogue

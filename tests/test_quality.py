@@ -402,3 +402,21 @@ def test_figures_have_titles_and_labelled_axes(dirty):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert any(label.startswith(r"\$5 <b>") for label in labels)  # mathtext disabled for data text
     plt.close("all")
+
+
+def test_quality_view_matches_the_functions(dirty):
+    view = rk.quality_view(dirty, P, trend_periods=2, n=3)
+    pd.testing.assert_frame_equal(view.checks, rk.dq_checks(dirty, P))
+    pd.testing.assert_frame_equal(view.score, rk.crm_quality_score(dirty, P))
+    pd.testing.assert_frame_equal(view.summary, rk.dq_summary(dirty, P))
+    pd.testing.assert_frame_equal(view.scorecard, rk.dq_scorecard(dirty, P))
+    pd.testing.assert_frame_equal(view.trend, rk.dq_trend(dirty, ["2024-Q4", P]))
+    pd.testing.assert_frame_equal(view.worst, rk.dq_worst_checks(dirty, P, n=3))
+    pd.testing.assert_frame_equal(view.offenders, rk.dq_offenders(dirty, P, n=3))
+    pd.testing.assert_frame_equal(view.costs, rk.dq_costs(dirty, P))
+    check = "opportunities.amount:won_deal_matches_billing"
+    pd.testing.assert_frame_equal(view.examples(check, columns=["opportunity_id", "nope"]),
+                                  rk.dq_examples(dirty, P, check, columns=["opportunity_id", "nope"]))
+    assert view.examples(check, columns=["opportunity_id"])["opportunity_id"].tolist() == ["o2"]
+    note = view.examples("opportunity_history.stage:matches_current")
+    assert note["note"].item().endswith("table opportunity_history is absent")
