@@ -238,7 +238,8 @@ def _scramble(frame: pd.DataFrame, mask: pd.Series, rng: np.random.Generator, as
         if col.endswith("_id") and col != "customer_id":
             continue
         if pd.api.types.is_datetime64_any_dtype(s):
-            out.loc[idx, col] = as_of + pd.to_timedelta(rng.integers(0, 400, len(idx)), unit="D")
+            out.loc[idx, col] = (as_of + pd.to_timedelta(rng.integers(0, 400, len(idx)), unit="D")) \
+                .to_numpy(dtype="datetime64[ns]")
         elif pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
             out.loc[idx, col] = rng.random(len(idx)) < 0.5
         elif pd.api.types.is_numeric_dtype(s):
@@ -262,21 +263,26 @@ def perturb_future(data: RevOpsData, as_of, seed: int, *, delete: bool) -> RevOp
         keep = ~future if not delete else pd.Series(True, index=frame.index)
         later = lambda c: (frame[c].isna() | (frame[c] >= as_of)) & keep.reindex(frame.index, fill_value=True)
         shift = lambda n: as_of + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+
+        def later_or_blank(n):
+            dates = pd.Series(shift(n))
+            return dates.where(rng.random(n) >= 0.3).to_numpy(dtype="datetime64[ns]")
+
         if name == "subscriptions":
             m = later("end_date")
-            frame.loc[m, "end_date"] = np.where(rng.random(m.sum()) < 0.3, pd.NaT, shift(m.sum()))
+            frame.loc[m, "end_date"] = later_or_blank(m.sum())
         elif name == "invoices":
             m = later("paid_at")
-            frame.loc[m, "paid_at"] = np.where(rng.random(m.sum()) < 0.3, pd.NaT, shift(m.sum()))
+            frame.loc[m, "paid_at"] = later_or_blank(m.sum())
         elif name == "support_tickets":
             m = later("closed_at")
-            frame.loc[m, "closed_at"] = np.where(rng.random(m.sum()) < 0.3, pd.NaT, shift(m.sum()))
+            frame.loc[m, "closed_at"] = later_or_blank(m.sum())
             frame.loc[m, "csat"] = rng.integers(1, 6, m.sum()).astype("float64")
         elif name == "opportunities":
             closed = frame["is_closed"].astype("boolean").fillna(False).astype(bool) & \
                 (frame["close_date"] < as_of).fillna(False).astype(bool)
             m = ~closed & keep.reindex(frame.index, fill_value=True)
-            frame.loc[m, "close_date"] = shift(m.sum())
+            frame.loc[m, "close_date"] = shift(m.sum()).to_numpy(dtype="datetime64[ns]")
             frame.loc[m, "is_closed"] = rng.random(m.sum()) < 0.7
             frame.loc[m, "is_won"] = rng.random(m.sum()) < 0.5
             frame.loc[m, "type"] = rng.choice(["expansion", "renewal", "new_business"], m.sum())

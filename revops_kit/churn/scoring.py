@@ -239,8 +239,10 @@ def account_drivers(model: ChurnModel, features: pd.DataFrame, *, top: int = 3,
     raises the risk); only positive contributions are listed, so an account may have fewer.
     """
     contrib = model.contributions(features) if contributions is None else contributions
-    long = contrib.stack().rename("contribution").reset_index()
-    long.columns = ["row", "feature", "contribution"]
+    values = contrib.to_numpy(dtype="float64")
+    long = pd.DataFrame({"row": np.repeat(contrib.index.to_numpy(), values.shape[1]),
+                         "feature": np.tile(np.asarray(contrib.columns, dtype=object), values.shape[0]),
+                         "contribution": values.ravel()})
     long = long.loc[long["contribution"] > 1e-9]
     long = long.sort_values(["row", "contribution", "feature"], ascending=[True, False, True],
                             kind="mergesort")
