@@ -394,7 +394,7 @@ class _Company:
                     tenure_adj = 0.4 if m - m0 <= 3 else 0.0
                     churn = u[0] < _sigmoid(_MONTHLY_CHURN_A[sg] + tenure_adj - _BETA * hp)
                 if churn:
-                    committed = self.bill(term_end, d) if annual else day
+                    committed = self.bill(term_end, d) if annual else None
                     if renewal:
                         renewals.append((c, day, False, before, 0.0, m))
                     for prod in list(lines):
@@ -437,7 +437,7 @@ class _Company:
                     renewals.append((c, day, True, before, after, m))
                     invoices.append((c, day, 12 * after, "recurring", day, self.bill(m + 12, d), m))
                 else:
-                    committed = self.bill(term_end, d) if annual else day
+                    committed = self.bill(term_end, d) if annual else None
                     season = self.season_of(m)
                     p_seat = _sigmoid(_SEAT_EXP_A[sg] + 0.8 * h) * season
                     p_add = 0.0 if "Analytics" in lines else _sigmoid(-5.3 + 0.3 * sg + 0.6 * h) * season
@@ -484,7 +484,7 @@ class _Company:
                 months.append((c, m, ms, me, lines["Core"][1], "Analytics" in lines, h, total_of()))
 
             if active:
-                committed = self.bill(term_end, d) if annual else self.bill(T, d)
+                committed = self.bill(term_end, d) if annual else None
                 total = total_of()
                 for prod in list(lines):
                     ln = lines.pop(prod)
@@ -840,12 +840,12 @@ class _Company:
             "c": c[rep][order], "opened": opened[order], "closed": closed[order],
             "priority": np.array(["low", "normal", "high", "urgent"])[pri][order], "csat": csat[order]})
 
-        # NPS: surveys in March and September, ~40% of invited contacts answer
+        # NPS: a survey in the middle month of every quarter, ~40% of invited contacts answer
         cal_month = np.array(self.cal_month)[m + self.OFF]
         first_m = np.full(self.n, 10 ** 6)
         for cc, day, mm, react, tot in self.starts:
             first_m[cc] = min(first_m[cc], mm)
-        survey = np.isin(cal_month, (3, 9)) & (m - first_m[c] >= 2)
+        survey = np.isin(cal_month, (2, 5, 8, 11)) & (m - first_m[c] >= 2)
         invites = np.where(survey, np.array([1, 2, 4])[seg], 0)
         rep = np.repeat(np.arange(n), invites)
         resp = rng.random(len(rep)) < 0.4
@@ -1088,7 +1088,7 @@ class _Company:
                 elif kpi == "pipeline_coverage":
                     target = 3.0
                 elif kpi == "crm_quality_score":
-                    target = round(min(0.98, 0.88 + 0.01 * j), 2)
+                    target = round(min(98.0, 88.0 + 1.0 * j), 1)  # 0-100 score
                 else:
                     # the four latest actual quarters before the target quarter
                     known = min(jq, nqa)
