@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import churn, forecast, plotting  # noqa: F401  (subpackages)
+from .forecast import ForecastResult  # noqa: F401  (rk.forecast itself is callable: rk.forecast(y, h))
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
 from .catalog import *  # noqa: F401,F403
 from .clv import *  # noqa: F401,F403
