@@ -175,7 +175,9 @@ def _stage_lookup(stage_ids: pd.Series, pipes: pd.Series | None, stages: pd.Data
         key["pipeline"] = pd.Series(pipes).astype("string").str.strip().to_numpy()
         by_both = key.merge(s.drop_duplicates(["pipeline", "stage_id"]), on=["pipeline", "stage_id"], how="left")
         by_id = key[["stage_id"]].merge(s.drop_duplicates("stage_id"), on="stage_id", how="left")
-        return by_both.fillna({c: by_id[c] for c in ("label", "is_closed", "probability", "is_won")})
+        for c in ("label", "is_closed", "probability", "is_won"):  # a stage id unique across pipelines
+            by_both[c] = by_both[c].where(by_both[c].notna(), by_id[c])
+        return by_both
     return key.merge(s.drop_duplicates("stage_id"), on="stage_id", how="left")
 
 
