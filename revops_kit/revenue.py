@@ -136,6 +136,25 @@ def _month_int(values, *, ceil: bool) -> np.ndarray:
 
 
 _DAY_NS = 86_400_000_000_000
+
+
+def _month_floor(values) -> np.ndarray:
+    """Months since 1970-01 of datetime values (the month containing each), by a binary search
+    in the table of month starts of their range: one output array, no per-element calendar
+    work. Missing dates raise."""
+    v = np.asarray(values, dtype="datetime64[ns]")
+    if v.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo_v, hi_v = v.min(), v.max()
+    if np.isnat(lo_v) or np.isnat(hi_v):
+        raise MRRInputError("movements: column 'month' has missing dates")
+    m_lo = int(lo_v.astype("datetime64[M]").astype(np.int64))
+    m_hi = int(hi_v.astype("datetime64[M]").astype(np.int64))
+    table = np.arange(m_lo, m_hi + 1, dtype=np.int64).astype("datetime64[M]") \
+        .astype("datetime64[ns]")
+    out = np.searchsorted(table, v, side="right").astype(np.int64)
+    out += m_lo - 1
+    return out
 _OPEN = np.iinfo(np.int64).max // 4
 
 
@@ -716,7 +735,7 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
     step = {"M": 1, "Q": 3, "Y": 12}.get(freq)
     if step is None:
         raise MRRInputError(f"bridge_from_movements: freq must be 'M', 'Q' or 'Y', got {freq!r}")
-    month = _month_int(movements["month"].to_numpy(), ceil=False)
+    month = _month_floor(movements["month"].to_numpy())
     if len(month) == 0:
         return pd.DataFrame(columns=["period_start"] + by + ["mrr_start", *_BRIDGE_LINES,
                                                              "fx_impact", "mrr_end"])
@@ -739,9 +758,11 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
     category = movements["category"]
     if isinstance(category.dtype, pd.CategoricalDtype) and \
             list(category.cat.categories) == list(CATEGORIES):
-        cat = category.cat.codes.to_numpy().astype(np.intp)
+        cat = category.cat.codes.to_numpy()
     else:
-        cat = np.asarray(pd.Categorical(category, categories=list(CATEGORIES)).codes, dtype=np.intp)
+        cat = np.asarray(pd.Categorical(category, categories=list(CATEGORIES)).codes)
+    if (cat < 0).any():
+        raise MRRInputError(f"bridge_from_movements: column 'category' must hold {CATEGORIES}")
 
     def cents(col, mask=None):
         values = movements[col].to_numpy(dtype="float64")
@@ -1151,11 +1172,17 @@ def contract_values(opportunities: pd.DataFrame | None, period: PeriodLike, *,
         frame["acv"] = np.rint(total * 12.0 / np.maximum(term, 12.0) * 100) / 100
     frame = attach_columns(frame, customers, by, table="opportunities")
     frame["contracts"] = 1
+    frame["tcv"] = np.rint(frame["tcv"].to_numpy(dtype="float64") * 100)   # whole cents
+    frame["acv"] = np.rint(frame["acv"].to_numpy(dtype="float64") * 100)
     if not by:
-        return pd.DataFrame({"tcv": [float(frame["tcv"].sum())], "acv": [float(frame["acv"].sum())],
-                             "contracts": [len(frame)]})
-    return frame.groupby(by, observed=True, dropna=False)[["tcv", "acv", "contracts"]].sum() \
-        .reset_index()
+        out = pd.DataFrame({"tcv": [float(frame["tcv"].sum())], "acv": [float(frame["acv"].sum())],
+                            "contracts": [len(frame)]})
+    else:
+        out = frame.groupby(by, observed=True, dropna=False)[["tcv", "acv", "contracts"]].sum() \
+            .reset_index()
+    out["tcv"] = out["tcv"] / 100
+    out["acv"] = out["acv"] / 100
+    return out
 
 
 def tcv(opportunities, period, **kwargs) -> pd.DataFrame:
@@ -1204,13 +1231,14 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
     frame["month"] = p.last_month
     value = to_reporting_currency(frame, "mrr", "month", fx_rates, policy,
                                   table="subscriptions").to_numpy()
-    frame["backlog"] = np.rint(value * 100) * remaining[sel] / 100
+    frame["backlog"] = np.rint(value * 100) * remaining[sel]      # whole cents
     frame = attach_columns(frame, customers, by, table="subscriptions")
     if not by:
-        return pd.DataFrame({"value": [float(frame["backlog"].sum())],
+        return pd.DataFrame({"value": [float(frame["backlog"].sum()) / 100],
                              "subscriptions": [len(frame)]})
     out = frame.groupby(by, observed=True, dropna=False).agg(
         value=("backlog", "sum"), subscriptions=("backlog", "size")).reset_index()
+    out["value"] = out["value"] / 100
     return out
 
 
