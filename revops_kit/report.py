@@ -194,6 +194,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _input_hashes(data_ref: str, database: bool) -> dict[str, str]:
+    """sha256 of every input file; a database is recorded by its (password-masked) URL."""
+    if database and "://" in data_ref:
+        from .adapters.warehouse import _safe_url
+
+        return {"database": _safe_url(data_ref)}
+    path = Path(data_ref)
+    if path.is_file():
+        return {path.name: _sha256(path)}
+    return {f.name: _sha256(f) for f in sorted(path.iterdir())
+            if f.is_file() and not f.name.startswith(".")}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("revops-kit", "pandas", "numpy", "matplotlib", "seaborn", "statsmodels",
@@ -244,8 +257,12 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         copy is kept in ``<out>/<period>.failed/``.
     """
     t_start = time.perf_counter()
-    data_path = Path(data).resolve()
-    dataset = load(data_path)
+    from .adapters.warehouse import is_database
+
+    # A database URL stays a string; a folder, DuckDB or mapping file becomes an absolute path so
+    # that notebooks (run with their own working directory) find it.
+    data_ref = str(data) if "://" in str(data) else str(Path(data).resolve())
+    dataset = load(data_ref)
     pol = get_policy(policy)
     if period is None:
         p = dataset.latest_full_period("quarter")
@@ -255,7 +272,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
     nbs = sorted(notebooks) if notebooks is not None else sorted(nb_dir.glob("[0-9]*.ipynb"))
     if not nbs:
         raise ReportError(f"no notebooks found in {nb_dir}")
-    parameters = {"period": str(p), "data": str(data_path), "as_of": as_of or str(p.end.date()),
+    parameters = {"period": str(p), "data": data_ref, "as_of": as_of or str(p.end.date()),
                   "policy": pol.name, "currency": currency, "fiscal_year_start": int(fiscal_year_start)}
 
     out_root = Path(out).resolve()
@@ -296,7 +313,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
 
         pages = [(r.name.replace(".ipynb", ""), r.name.replace(".ipynb", ".html")) for r in runs]
         nav = [("Index", "index.html")] + [(_title(n), href) for n, href in pages]
-        footer = html.escape(f"revops-kit {_versions()['revops-kit']} · data {data_path.name} · "
+        footer = html.escape(f"revops-kit {_versions()['revops-kit']} · data {dataset.source} · "
                              f"policy {pol.name} · period {p} ({p.start.date()} – {p.end.date()} exclusive)")
         for name, href in pages:
             body = _notebook_html(tmp / f"{name}.ipynb")
@@ -323,8 +340,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             "parameters": parameters,
             "policy": pol.to_dict(),
             "versions": _versions(),
-            "inputs": {f.name: _sha256(f) for f in sorted(data_path.iterdir())
-                       if f.is_file() and not f.name.startswith(".")},
+            "inputs": _input_hashes(data_ref, is_database(data_ref)),
             "notebooks": [{"name": r.name, "seconds": round(r.seconds, 2)} for r in runs],
             "kpis_skipped": skipped,
             "kpi_warnings": kpi_warnings,

@@ -112,3 +112,20 @@ def test_executive_summary_opens_the_report(tmp_path):
     assert "<script" not in page and 'src="http' not in page
     index = (folder / "index.html").read_text()
     assert "Largest movements and risks" in index and "off track" in index
+
+
+def test_report_from_a_duckdb_file(tmp_path, tiny_dir):
+    duckdb = pytest.importorskip("duckdb")
+    data = rk.load(tiny_dir)
+    db = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(db))
+    for name, frame in data.tables().items():
+        con.register("frame", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+        con.unregister("frame")
+    con.close()
+    nb = _notebook(tmp_path / "10_db.ipynb", "import revops_kit as rk\nprint(rk.load(data))")
+    folder = run_report("2024-Q1", data=db, out=tmp_path / "reports", notebooks=[nb], progress=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert list(manifest["inputs"]) == ["warehouse.duckdb"]
+    assert "subscriptions=4" in (folder / "10_db.html").read_text()
