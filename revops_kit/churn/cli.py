@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from ..cli_options import data_options
+
 __all__ = ["churn_cli", "format_evaluation"]
 
 
@@ -75,7 +77,7 @@ def evaluate_cmd(table, target, positive, id_column, cv, seed, fmt):
 
 
 @churn_cli.command("score")
-@click.option("--data", "data", default=None, help="Dataset folder (default: the sample).")
+@data_options
 @click.option("--as-of", "as_of", required=True, help="Scoring date (YYYY-MM-DD).")
 @click.option("--model", "kind", type=click.Choice(["logistic", "gbm"]), default="logistic",
               show_default=True)
@@ -91,11 +93,10 @@ def score_cmd(data, as_of, kind, horizon, out, seed):
     def run():
         from ..cli import load_data
         from ..errors import PeriodError
-        from ..io import SAMPLE_DIR
         from ..report import neutralise_formula
         from .scoring import risk_table
 
-        dataset = load_data(data or str(SAMPLE_DIR))
+        dataset = load_data(data)
         try:
             when = pd.Timestamp(as_of)
         except (TypeError, ValueError):
