@@ -62,6 +62,17 @@ class RevOpsData:
     fx_rates: pd.DataFrame | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: tuple, frames: tuple, build):
+        """``build()`` once per ``key`` for this dataset (catalogue adapters compute many KPIs from
+        the same intermediate, e.g. the opportunity timeline). The entry remembers the frames it
+        was built from and is reused only while the dataset still holds those very objects, so
+        replacing a table rebuilds it. The cache lives and dies with the dataset."""
+        hit = self._derived.get(key)
+        if hit is None or len(hit[0]) != len(frames) or any(a is not b for a, b in zip(hit[0], frames)):
+            hit = self._derived[key] = (frames, build())
+        return hit[1]
 
     # ------------------------------------------------------------------ access
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -410,4 +421,4 @@ def validation_summary(data: RevOpsData) -> pd.DataFrame:
 
 
 def _field_names() -> list[str]:  # used by tests to check the dataclass matches the schema
-    return [f.name for f in fields(RevOpsData) if f.name not in ("source", "notes")]
+    return [f.name for f in fields(RevOpsData) if f.name not in ("source", "notes", "_derived")]

@@ -702,9 +702,8 @@ def _register_funnel(kpi_id: str, step: str, label: str, from_step: str | None =
                       "(flows dated in the period; a later step implies the earlier ones)",
               tables=("leads",))
     def _kpi(data, period: Period, *, by, policy):
-        from .pipeline import _dataset_cache
 
-        dates = _dataset_cache(data, ("funnel_dates",), (data.leads, data.opportunities, data.opportunity_history),
+        dates = data.derived(("funnel_dates",), (data.leads, data.opportunities, data.opportunity_history),
                                lambda: funnel_dates(data.leads, data.opportunities, history=data.opportunity_history))
         return funnel_conversion(data.leads, period, step, by=_lead_by(data, by), from_step=from_step,
                                  dates=dates)
@@ -758,10 +757,9 @@ class MarketingView:
         return self._memo[name]
 
     def _dates(self):
-        from .pipeline import _dataset_cache
 
         d = self.data
-        return _dataset_cache(d, ("funnel_dates",), (d.leads, d.opportunities, d.opportunity_history),
+        return d.derived(("funnel_dates",), (d.leads, d.opportunities, d.opportunity_history),
                               lambda: funnel_dates(d.leads, d.opportunities, history=d.opportunity_history))
 
     @property

@@ -44,7 +44,6 @@ current ones (the history holds no owner changes).
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -1177,31 +1176,13 @@ def _by_ok(data, by, dims: tuple[str, ...] = ()) -> list[str]:
     return by
 
 
-_CACHE: dict[int, dict] = {}
-
-
-def _dataset_cache(data, key: tuple, frames: tuple, build):
-    """``build()`` once per dataset object, ``key`` and input ``frames`` (the catalogue adapters
-    compute many KPIs on the same dataset). The entry keeps the frames it was built from and is
-    used only while the dataset still holds those very objects, so replacing a table on the
-    dataset rebuilds it. Freed with the dataset."""
-    if id(data) not in _CACHE:
-        _CACHE[id(data)] = {}
-        weakref.finalize(data, _CACHE.pop, id(data), None)
-    store = _CACHE[id(data)]
-    hit = store.get(key)
-    if hit is None or len(hit[0]) != len(frames) or any(a is not b for a, b in zip(hit[0], frames)):
-        hit = store[key] = (frames, build())
-    return hit[1]
-
-
 def _cached_timeline(data, policy: MetricPolicy | None) -> pd.DataFrame:
     """The dataset's timeline; ``policy=None`` is the stage-only timeline (no FX)."""
     key = ("timeline", None if policy is None else (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month))
     frames = (data.opportunities, data.opportunity_history, data.fx_rates)
     if policy is None:
-        return _dataset_cache(data, key, frames, lambda: _stage_timeline(data.opportunities, data.opportunity_history))
-    return _dataset_cache(data, key, frames, lambda: opportunity_timeline(
+        return data.derived(key, frames, lambda: _stage_timeline(data.opportunities, data.opportunity_history))
+    return data.derived(key, frames, lambda: opportunity_timeline(
         data.opportunities, data.opportunity_history, fx_rates=data.fx_rates, policy=policy))
 
 
