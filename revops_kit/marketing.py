@@ -702,9 +702,8 @@ def _register_funnel(kpi_id: str, step: str, label: str, from_step: str | None =
                       "(flows dated in the period; a later step implies the earlier ones)",
               tables=("leads",))
     def _kpi(data, period: Period, *, by, policy):
-
         dates = data.derived(("funnel_dates",), (data.leads, data.opportunities, data.opportunity_history),
-                               lambda: funnel_dates(data.leads, data.opportunities, history=data.opportunity_history))
+                             lambda: funnel_dates(data.leads, data.opportunities, history=data.opportunity_history))
         return funnel_conversion(data.leads, period, step, by=_lead_by(data, by), from_step=from_step,
                                  dates=dates)
 
@@ -757,10 +756,9 @@ class MarketingView:
         return self._memo[name]
 
     def _dates(self):
-
         d = self.data
         return d.derived(("funnel_dates",), (d.leads, d.opportunities, d.opportunity_history),
-                              lambda: funnel_dates(d.leads, d.opportunities, history=d.opportunity_history))
+                         lambda: funnel_dates(d.leads, d.opportunities, history=d.opportunity_history))
 
     @property
     def funnel(self) -> pd.DataFrame:
