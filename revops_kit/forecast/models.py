@@ -21,13 +21,15 @@ Methods
     Hyndman & Billah 2003, as in the M4 benchmarks) on seasonally adjusted data.
 ``ets``
     Holt-Winters ETS with a damped trend; the season is additive (A,Ad,A) or multiplicative
-    (M,Ad,M), or absent (A,Ad,N), whichever has the lowest AICc.
+    (M,Ad,M), or absent (A,Ad,N), whichever has the lowest AICc (seasonal candidates need three
+    seasons of data).
 ``arima``
     SARIMAX on logs (levels when not strictly positive) with a small automatic order search:
     one regular difference, one seasonal difference when the seasonality test passes,
     (p, q) ∈ {(0,1), (1,0), (1,1)} × (P, Q) ∈ {(0,1), (1,0)}, lowest AICc.
 ``airline``
-    The "airline" model ARIMA(0,1,1)(0,1,1)m on logs (Box & Jenkins).
+    The "airline" model ARIMA(0,1,1)(0,1,1)m on logs (Box & Jenkins); ARIMA(0,1,1) on logs when
+    the series is shorter than three seasons.
 ``auto`` (alias ``combination``)
     The plain mean of ``theta``, ``ses``, ``damped``, ``airline`` and ``ets`` — diverse members
     (deterministic vs stochastic seasonality, levels vs logs, flat vs drifting vs damped trends),
@@ -538,7 +540,7 @@ def _sarimax_fit(x, h, levels, order, seasonal_order, log: bool):
 
 def _airline(x, h, m, levels, cache) -> _Fit:
     log = bool(np.all(x > 0))
-    seasonal = m > 1 and len(x) >= 2 * m + 2
+    seasonal = m > 1 and len(x) >= 3 * m  # three seasons, as for the seasonality test
     sorder = (0, 1, 1, m) if seasonal else (0, 0, 0, 0)
     _, mean, lower, upper = _sarimax_fit(x, h, levels, (0, 1, 1), sorder, log)
     return _Fit(mean, lower, upper, "airline" if seasonal else "arima(0,1,1)", seasonal)
@@ -574,7 +576,7 @@ def _ets(x, h, m, levels, cache, seed: int = 0) -> _Fit:
 
     series = pd.Series(x)
     candidates = [dict(error="add", trend="add", damped_trend=True)]
-    if m > 1 and len(x) >= 2 * m + 2:
+    if m > 1 and len(x) >= 3 * m:  # three seasons, as for the seasonality test
         candidates.append(dict(error="add", trend="add", damped_trend=True, seasonal="add",
                                seasonal_periods=m))
         if np.all(x > 0):
