@@ -155,6 +155,9 @@ PRESETS: dict[str, MetricPolicy] = {
     # previous month: new (first active month), churn (inactive now, active before; one extra row
     # for the month after the last active month), reactivation, upgrade (change > 0), downgrade
     # (change < 0). The playbook has no currencies, so the whole change is classified.
+    # Its month spine (date_trunc of the first start .. of the last end, exclusive) also drops
+    # the last month of a period ending mid-month; we keep the half-open rule for every policy,
+    # and omit the rows where a customer is neither active nor was (the playbook's NULL rows).
     "dbt_mrr_playbook": MetricPolicy(name="dbt_mrr_playbook", mrr_classification="dbt_mrr_playbook",
                                      fx_in_movements=True),
     # ChartMogul: customer churn rate = churned customers ÷ customers at period start, not

@@ -9,8 +9,10 @@ Definitions (every function below states the formula it computes)
 * **MRR of a customer-month** = Σ ``mrr`` of its active subscription periods, in the reporting
   currency. Money is handled in **integer cents**: each period's ``mrr`` is rounded to the cent,
   a customer's month is summed per currency exactly, and converted once per customer × month ×
-  currency (``round(local_cents × rate)``, half to even). So no summation order can turn
-  "unchanged" into a tiny expansion, and the MRR bridge identity holds exactly in cents.
+  currency (``round(local_cents × rate)``, half to even). Cents are whole numbers (held in
+  int64 or float64; sums below 2**53 cents are exact either way). So no summation order can
+  turn "unchanged" into a tiny expansion, and the MRR bridge identity holds exactly in cents;
+  the returned amounts are those cents ÷ 100.
 * **Active** means local MRR > 0. A customer's **first active month** is its *new* month.
 * **Movements** (``mrr_movements``) compare each customer-month with the previous month; the
   category is decided by one ordered rule (dbt mrr-playbook order)::

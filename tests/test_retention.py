@@ -250,7 +250,7 @@ def _dbt_playbook_duckdb(subs: pd.DataFrame) -> pd.DataFrame:
     return con.execute(sql).df()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(books(max_customers=6, currencies=("USD",)))
 def test_dbt_mrr_playbook_preset_reproduces_the_playbook(subs):
     # the playbook's conventions: month-start dates, every period ended, no zero amounts
@@ -261,8 +261,12 @@ def test_dbt_mrr_playbook_preset_reproduces_the_playbook(subs):
     subs = subs[(subs["mrr"] > 0) & (subs["end_date"] > subs["start_date"])]
     # and one period at a time per customer (its join would duplicate overlapping months)
     subs = subs.sort_values(["customer_id", "start_date"])
-    prev_end = subs.groupby("customer_id")["end_date"].shift()
-    subs = subs[prev_end.isna() | (subs["start_date"] >= prev_end)]
+    keep, last_end = [], {}
+    for idx, row in subs.iterrows():
+        if row["start_date"] >= last_end.get(row["customer_id"], pd.Timestamp.min):
+            keep.append(idx)
+            last_end[row["customer_id"]] = row["end_date"]
+    subs = subs.loc[keep]
     if subs.empty:
         return
     dbt = _dbt_playbook_duckdb(subs)

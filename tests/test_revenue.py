@@ -434,7 +434,7 @@ def rates(draw):
     return pd.DataFrame({"month": months, "currency": "EUR", "rate": values})
 
 
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPS
