@@ -375,6 +375,8 @@ def renewal_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, amount: boo
         agg = pd.DataFrame({"n": [len(r)], "won": [int(r["won"].sum())],
                             "due_mrr": [float(r["due_mrr"].sum())],
                             "renewed_mrr": [float(r["renewed_mrr"].sum())]})
+    for col in ("due_mrr", "renewed_mrr"):  # sums of cent amounts, back to whole cents
+        agg[col] = np.rint(agg[col].to_numpy(dtype="float64") * 100) / 100
     num, den = ("renewed_mrr", "due_mrr") if amount else ("won", "n")
     out = ratio_frame(agg, num, den, what="renewal rate (nothing due for renewal)", by=by)
     out = out.rename(columns={"n": "renewals_due", "won": "renewed"})
