@@ -94,9 +94,14 @@ def test_metric_properties(pairs, rnd):
 
 # =============================================================================== forecast
 def test_entry_point_callable_and_subpackage_importable():
+    import types
+
+    import revops_kit.forecast.backtest as backtest_module
     import revops_kit.forecast.models as models  # noqa: F401 - the import itself is the test
 
-    assert callable(rk.forecast)
+    assert callable(rk.forecast) and isinstance(rk.forecast, types.ModuleType)
+    assert isinstance(backtest_module, types.ModuleType) and callable(backtest_module)
+    assert backtest_module.evaluate_holdout is rk.forecast.evaluate_holdout
     assert rk.forecast.models.forecast is models.forecast
     assert rk.ForecastResult is ForecastResult
     res = rk.forecast(monthly(np.arange(1.0, 13.0)), 2, method="naive")

@@ -25,6 +25,8 @@ from .revenue_forecast import *  # noqa: F401,F403
 from .submitted import *  # noqa: F401,F403
 from .view import *  # noqa: F401,F403
 
+backtest = _backtest  # the module, callable as the function (import revops_kit.forecast.backtest works)
+
 __all__: list[str] = [*_models.__all__, *_accuracy.__all__, *_backtest.__all__,
                       *_pipeline_forecast.__all__, *_submitted.__all__, *_revenue_forecast.__all__,
                       *_view.__all__]
