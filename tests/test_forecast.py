@@ -147,10 +147,11 @@ def test_auto_is_the_mean_of_its_members():
         assert np.allclose(auto[col], np.mean([m[col] for m in members], axis=0))
 
 
-def test_result_is_frozen_and_summarised(frozen_frames):
+def test_result_is_frozen_and_summarised():
     y = seasonal_series()
-    with frozen_frames(y.to_frame()):
-        res = rk.forecast(y, 3)
+    before = y.copy()
+    res = rk.forecast(y, 3)
+    pd.testing.assert_series_equal(y, before)  # the input is not mutated
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.method = "naive"
     frame = res.frame
@@ -160,6 +161,16 @@ def test_result_is_frozen_and_summarised(frozen_frames):
     assert list(s.columns) == ["item", "value"]
     assert s.set_index("item").loc["members", "value"] == "theta, ses, damped, airline, ets"
     assert "auto" in repr(res)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.5, 1e5), min_size=14, max_size=40), st.floats(0.01, 100),
+       st.sampled_from(["naive", "snaive"]))
+def test_simple_methods_are_scale_equivariant(values, c, method):
+    y = monthly(values)
+    a = rk.forecast(y, 5, method=method, season_length=4).frame
+    b = rk.forecast(y * c, 5, method=method, season_length=4).frame
+    np.testing.assert_allclose(b.to_numpy(), c * a.to_numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_deterministic():

@@ -181,8 +181,8 @@ class ForecastResult:
             ("season length", self.season_length),
             ("seasonally adjusted", self.seasonal),
             ("horizon", len(f)),
-            ("first forecast", f"{f.index[0]}: {f['mean'].iloc[0]:,.2f}"),
-            ("last forecast", f"{f.index[-1]}: {f['mean'].iloc[-1]:,.2f}"),
+            ("first forecast", f"{_label(f.index[0])}: {f['mean'].iloc[0]:,.2f}"),
+            ("last forecast", f"{_label(f.index[-1])}: {f['mean'].iloc[-1]:,.2f}"),
             ("total of the mean forecast", f"{f['mean'].sum():,.2f}"),
         ]
         for lev in self.levels:
@@ -197,6 +197,10 @@ class ForecastResult:
 
 
 # =============================================================================== helpers
+def _label(step) -> str:
+    return str(step.date()) if isinstance(step, pd.Timestamp) else str(step)
+
+
 def season_length_for(index_or_freq) -> int:
     """Season length implied by a date index's (or an offset's) frequency: monthly 12, quarterly 4,
     weekly 52, daily 7, business-daily 5, hourly 24, yearly or unknown 1.
