@@ -173,12 +173,14 @@ def _to_long(kpi: KPI, period: Period, frame: pd.DataFrame, by: list[str]) -> pd
 
 def compute_kpis(data, period: PeriodLike, kpis: Iterable[str] | None = None, *,
                  by: str | list[str] | None = None, policy: MetricPolicy | str | None = None,
-                 skipped: list[str] | None = None) -> pd.DataFrame:
+                 skipped: list[str] | None = None,
+                 skip_errors: tuple[type[Exception], ...] = (MissingTableError, NotGroupableError),
+                 ) -> pd.DataFrame:
     """Compute many KPIs for one period, in long format.
 
-    KPIs whose tables are absent, or that cannot be grouped by ``by``, are skipped; their ids and
-    the reason are appended to ``skipped`` when a list is given. An explicitly requested KPI that
-    cannot be computed raises instead.
+    KPIs that raise one of ``skip_errors`` (by default: their tables are absent, or they cannot be
+    grouped by ``by``) are skipped; their ids and the reason are appended to ``skipped`` when a
+    list is given. An explicitly requested KPI that cannot be computed raises instead.
     """
     policy = get_policy(policy) if policy is not None else DEFAULT_POLICY
     explicit = kpis is not None
@@ -187,7 +189,7 @@ def compute_kpis(data, period: PeriodLike, kpis: Iterable[str] | None = None, *,
     for kpi in entries:
         try:
             frames.append(kpi.compute(data, period, by=by, policy=policy))
-        except (MissingTableError, NotGroupableError) as exc:
+        except skip_errors as exc:
             if explicit:
                 raise
             if skipped is not None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import LONG_COLUMNS, list_kpis
+from .catalog import compute_kpis
 from .errors import RevOpsError, RevOpsWarning
 from .io import SAMPLE_DIR, RevOpsData, load
 from .periods import Period
@@ -68,20 +68,10 @@ def _targets_for(data: RevOpsData, period: Period) -> pd.DataFrame:
 def _compute_each(data: RevOpsData, period: Period, *, by, policy,
                   skipped: list[str] | None) -> pd.DataFrame:
     """Every catalogue KPI for ``period``; a KPI that cannot be computed on this dataset (missing
-    table or column, not groupable ...) is left out and named in ``skipped`` — one KPI never sinks
-    the report."""
-    frames = []
-    for kpi in list_kpis():
-        try:
-            frames.append(kpi.compute(data, period, by=by, policy=policy))
-        except RevOpsError as exc:
-            if skipped is not None:
-                skipped.append(f"{kpi.id}: {exc}")
-    if not frames:
-        return pd.DataFrame(columns=LONG_COLUMNS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # concat of all-NaN columns
-        return pd.concat(frames, ignore_index=True)
+    table or column, not groupable, any data error) is left out and named in ``skipped`` — one
+    KPI never sinks the report."""
+    return compute_kpis(data, period, by=by, policy=policy, skipped=skipped,
+                        skip_errors=(RevOpsError,))
 
 
 def kpi_table(data: RevOpsData, period: Period, *, policy=None, by: str | None = None,
