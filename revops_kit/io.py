@@ -275,6 +275,13 @@ def from_frames(frames: dict[str, pd.DataFrame], *, source: str = "(in memory)",
         data.notes.extend(notes)
     if validate:
         report = validation_report(data.tables())
+        # a value that did not parse is missing now: don't report it a second time as a null
+        # (only when every null of that column is such a value; otherwise both are real)
+        unparsed = {(f["table"], f["column"]): f["n_failing"] for f in failures}
+        echo = report["check"].eq("not_nullable") & pd.Series(
+            [unparsed.get((t, c)) == n for t, c, n in zip(report["table"], report["column"], report["n_failing"])],
+            index=report.index, dtype=bool)
+        report = report[~echo]
         all_fail = pd.concat([pd.DataFrame(failures, columns=report.columns), report], ignore_index=True) \
             if failures else report
         if len(all_fail):
