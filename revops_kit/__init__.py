@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import churn, forecast, plotting  # noqa: F401  (subpackages)
+from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use)
 from .forecast import ForecastResult  # noqa: F401  (rk.forecast itself is callable: rk.forecast(y, h))
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
 from .catalog import *  # noqa: F401,F403
@@ -30,6 +30,18 @@ from .retention import *  # noqa: F401,F403
 from .revenue import *  # noqa: F401,F403
 from .success import *  # noqa: F401,F403
 from .targets import *  # noqa: F401,F403
+
+
+
+def __getattr__(name: str):
+    """``rk.churn`` is imported on first use: it pulls in scikit-learn, which most notebooks and
+    commands never need (about 0.8 s per process)."""
+    if name == "churn":
+        import importlib
+
+        return importlib.import_module(".churn", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("revops-kit")
