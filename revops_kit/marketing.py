@@ -28,7 +28,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ._common import as_list, ratio_frame, to_reporting_currency
+from ._common import SectionView, as_list, ratio_frame, to_reporting_currency
 from .catalog import NotGroupableError, register
 from .errors import RevOpsError, ZeroDenominatorWarning, warn_zero_denominator
 from .periods import Period, PeriodLike, as_period, to_month
@@ -730,7 +730,7 @@ MARKETING_HEADLINE = ("cac", "cac_payback_months", "ltv_to_cac", "marketing_roi"
                       "cost_per_lead", "lead_to_won_rate", "trial_to_paid")
 
 
-class MarketingView:
+class MarketingView(SectionView):
     """The frames behind the marketing report (``notebooks/30_marketing.ipynb``), each computed once.
 
     Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
@@ -741,19 +741,10 @@ class MarketingView:
                  spend_months: int = 12):
         from .policies import get_policy
 
-        self.data = data
+        super().__init__(data)
         self.period = as_period(period)
         self.policy = get_policy(policy)
         self.spend_months = spend_months
-        self._memo: dict = {}
-
-    def _get(self, name, tables, build):
-        from .pipeline import _missing_note
-
-        if name not in self._memo:
-            note = _missing_note(self.data, *tables)
-            self._memo[name] = note if note is not None else build()
-        return self._memo[name]
 
     def _dates(self):
         d = self.data

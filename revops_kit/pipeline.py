@@ -49,7 +49,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ._common import as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
+from ._common import (SectionView, as_list, attach_columns, ratio_frame, safe_divide,
+                      to_reporting_currency)
 from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period, to_month
@@ -1321,16 +1322,7 @@ SALES_HEADLINE = ("pipeline_value", "pipeline_created", "pipeline_coverage", "wi
                   "sales_cycle_days", "pipeline_velocity", "bookings", "quota_attainment", "opportunity_ratio")
 
 
-def _missing_note(data, *tables: str) -> pd.DataFrame | None:
-    """A one-row ``note`` frame when ``data`` lacks any of ``tables`` (shown instead of a section)."""
-    missing = [t for t in tables if getattr(data, t, None) is None]
-    if not missing:
-        return None
-    return pd.DataFrame({"note": [f"This section needs the table(s) {', '.join(missing)}, which the dataset "
-                                  f"{data.source or '(in memory)'} does not have."]})
-
-
-class SalesView:
+class SalesView(SectionView):
     """The frames behind the sales report (``notebooks/20_sales.ipynb``), each computed once.
 
     Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
@@ -1340,17 +1332,10 @@ class SalesView:
     def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8):
         from .policies import get_policy
 
-        self.data = data
+        super().__init__(data)
         self.period = as_period(period)
         self.policy = get_policy(policy)
         self.trailing = trailing
-        self._memo: dict = {}
-
-    def _get(self, name, tables, build):
-        if name not in self._memo:
-            note = _missing_note(self.data, *tables)
-            self._memo[name] = note if note is not None else build()
-        return self._memo[name]
 
     def _kw(self):
         d = self.data

@@ -8,6 +8,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .._common import missing_note
 from ..errors import ModelFallbackWarning
 from ..periods import PeriodLike, as_period
 from ..policies import MetricPolicy
@@ -21,16 +22,6 @@ __all__ = ["ForecastView", "forecast_view", "FORECAST_HEADLINE"]
 
 FORECAST_HEADLINE = ("bookings", "forecast_accuracy", "forecast_bias")
 _SERIES_LABEL = {"mrr": "MRR", "arr": "ARR", "bookings": "Bookings"}
-
-
-def _missing_note(data, *tables: str, any_of: bool = False) -> pd.DataFrame | None:
-    have = [t for t in tables if getattr(data, t, None) is not None]
-    if (any_of and have) or (not any_of and len(have) == len(tables)):
-        return None
-    missing = [t for t in tables if t not in have]
-    joined = " or ".join(missing) if any_of else ", ".join(missing)
-    return pd.DataFrame({"note": [f"This section needs the table(s) {joined}, which the dataset "
-                                  f"{data.source or '(in memory)'} does not have."]})
 
 
 class ForecastView:
@@ -62,7 +53,7 @@ class ForecastView:
 
     def _get(self, name, tables, build, any_of=False):
         if name not in self._memo:
-            note = _missing_note(self.data, *tables, any_of=any_of)
+            note = missing_note(self.data, *tables, any_of=any_of)
             if note is not None:
                 self._memo[name] = note
             else:
