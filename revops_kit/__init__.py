@@ -32,6 +32,7 @@ from .retention import *  # noqa: F401,F403
 from .revenue import *  # noqa: F401,F403
 from .success import *  # noqa: F401,F403
 from .targets import *  # noqa: F401,F403
+from .views import *  # noqa: F401,F403
 
 
 
