@@ -245,9 +245,18 @@ class ReportContext:
         if not ok:
             tables = sorted({t for k in kpis for t in get_kpi(k).tables})
             return note_frame(needs(self.data, tables, any_of=True) or "None of these KPIs applies to this dataset.")
+        frames = []
         with self.notes.capture():
-            out = compute_kpis(self.data, self.period, ok, policy=self.policy, skip_errors=(RevOpsError,))
-        return out.reset_index(drop=True)
+            for k in ok:
+                try:
+                    frames.append(compute_kpis(self.data, self.period, [k], policy=self.policy))
+                except RevOpsError as exc:
+                    msg = str(exc).strip().rstrip(".")
+                    self.notes.add(f"{get_kpi(k).label} is not computed on this dataset: {msg}.",
+                                   key=("kpi_error", k))
+        if not frames:
+            return note_frame("None of these KPIs can be computed on this dataset (see the data notes).")
+        return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------------ display
     def show(self, obj, *, caption: str | None = None, units: Mapping[str, str] | None = None,
@@ -369,10 +378,13 @@ def open_report(data=None, period: PeriodLike | None = None, *, policy: str | Me
                 ctx = None
         dataset = None if ctx is not None else load(data_ref)
     if ctx is None:
-        p = (dataset.latest_full_period("quarter") if period is None
-             else dataset.check_period(period, fiscal_year_start=fiscal_year_start))
-        if not isinstance(period, Period) and period is not None:
-            p = as_period(period, fiscal_year_start=fiscal_year_start) if p is None else p
+        if period is None:
+            p = dataset.latest_full_period("quarter")
+            first, last = dataset.date_range()
+            if p.end <= first:  # less than a full quarter of data: its (partial) quarter
+                p = Period.containing(last, "quarter")
+        else:
+            p = dataset.check_period(period, fiscal_year_start=fiscal_year_start)
         dataset = _in_currency(dataset, currency)
         ctx = ReportContext(dataset, p, policy=pol.replace(reporting_currency=currency), currency=currency,
                             as_of=as_of, fiscal_year_start=fiscal_year_start, data_ref=data_ref)

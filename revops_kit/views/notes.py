@@ -46,9 +46,14 @@ def plain_warning(category: type, message: str, module: str = "") -> tuple[tuple
     if issubclass(category, RevOpsWarning):
         return ("revops", message), message
     pkg = (module or "a library").split(".")[0]
-    return ("library", pkg, category.__name__), (
-        f"{category.__name__} from {pkg} (a library the computation uses) — not a data problem "
-        "on its own; hidden from the page.")
+    name = category.__name__
+    if "Convergence" in name:
+        what = "a model fit did not fully converge; the figures shown use its best fit"
+    elif issubclass(category, RuntimeWarning):
+        what = "a calculation met an invalid or infinite value (e.g. an empty group); those cells are —"
+    else:
+        what = "it reported a problem it worked around"
+    return ("library", pkg, name), f"{pkg} (a library the computation uses): {what}."
 
 
 class DataNotes:
@@ -75,8 +80,11 @@ class DataNotes:
         self.add(text, key=key)
 
     def install(self) -> None:
-        """Route every warning of this process to the notes (used in report notebooks)."""
+        """Route every warning of this process to the notes (used in report notebooks); notices
+        about future library versions are not about the data and are dropped."""
         warnings.simplefilter("always", RevOpsWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.showwarning = self.record_warning
 
     @contextmanager
@@ -86,7 +94,8 @@ class DataNotes:
             warnings.simplefilter("always", RevOpsWarning)
             yield self
         for w in caught:
-            self.record_warning(w.message, w.category, w.filename, w.lineno)
+            if not issubclass(w.category, (DeprecationWarning, FutureWarning)):
+                self.record_warning(w.message, w.category, w.filename, w.lineno)
 
     def __len__(self) -> int:
         return len(self._items)
