@@ -115,8 +115,6 @@ __all__ = [
     "dq_offenders",
     "dq_costs",
     "check_dimension",
-    "QualityView",
-    "quality_view",
 ]
 
 DIMENSIONS = ("completeness", "validity", "consistency", "uniqueness", "integrity", "timeliness")
@@ -1498,58 +1496,6 @@ def dq_costs(data, period: PeriodLike, *, config: QualityConfig = DEFAULT_QUALIT
     that apply to the dataset.
     """
     return _costs_frame(_run(data, period, config, policy))
-
-
-@dataclass
-class QualityView:
-    """Everything the data-quality report shows for one period, from one run of the checks.
-
-    Attributes: ``period``, ``checks`` (:func:`dq_checks`), ``score``
-    (:func:`crm_quality_score`), ``summary``, ``scorecard``, ``trend`` (over ``trend_periods``
-    periods ending with ``period``), ``worst`` (worst checks), ``offenders`` (by owner) and
-    ``costs``; :meth:`examples` gives failing rows of one check for display.
-    """
-
-    period: Period
-    checks: pd.DataFrame
-    score: pd.DataFrame
-    summary: pd.DataFrame
-    scorecard: pd.DataFrame
-    trend: pd.DataFrame
-    worst: pd.DataFrame
-    offenders: pd.DataFrame
-    costs: pd.DataFrame
-    _run: _Run = field(repr=False)
-    _data: object = field(repr=False)
-
-    def examples(self, check: str, *, columns: Iterable[str] | None = None, n: int = 20,
-                 sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
-        """Like :func:`dq_examples`, from the view's run."""
-        return _examples(self._run, self._data, check, columns, n, sort_by, ascending)
-
-
-def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 10, by: str = "owner",
-                 weights: Mapping[str, float] = DQ_WEIGHTS, config: QualityConfig = DEFAULT_QUALITY,
-                 policy: MetricPolicy = DEFAULT_POLICY) -> QualityView:
-    """The data-quality report for ``period`` (see :class:`QualityView`): the checks run once for
-    the period and once for each earlier period of the trend.
-
-    The earlier periods of the trend that lie before the data are left out.
-    """
-    _check_weights(weights)
-    p = as_period(period)
-    run = _run(data, p, config, policy)
-    trend: list[dict] = []
-    first = data.date_range()[0] if data.tables() else p.start
-    for q in p.trailing(trend_periods)[:-1]:
-        if q.end <= first:
-            continue
-        trend += _trend_rows(q, dq_checks(data, q, config=config, policy=policy), weights)
-    trend += _trend_rows(p, run.checks, weights)
-    return QualityView(period=p, checks=run.checks, score=_score_frame(run.checks, weights),
-                       summary=_summary_frame(run.checks, weights), scorecard=_scorecard_frame(run.checks),
-                       trend=pd.DataFrame(trend), worst=_worst_frame(run.checks, n),
-                       offenders=_offenders_frame(run, by, n), costs=_costs_frame(run), _run=run, _data=data)
 
 
 # ---------------------------------------------------------------------- catalogue

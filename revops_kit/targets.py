@@ -37,6 +37,7 @@ import pandas as pd
 
 from .catalog import get_kpi, list_kpis
 from .errors import RevOpsError, RevOpsWarning, UnknownKPIError
+from .formatting import UNKNOWN, format_change, format_points, format_value
 from .periods import PeriodLike, as_period
 from .policies import get_policy
 
@@ -361,35 +362,14 @@ def _change(actual, reference, unit: str) -> float:
 
 # ---------------------------------------------------------------------- views
 def format_kpi_value(value, unit: str, currency: str = "USD") -> str:
-    """A KPI value as text by unit: ratio → ``87.3%``, currency → ``USD 1.23M``, days → ``38.4 days``."""
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if unit == "currency":
-        a = abs(value)
-        if a >= 1e6:
-            return f"{currency} {value / 1e6:,.2f}M"
-        if a >= 1e4:
-            return f"{currency} {value / 1e3:,.0f}k"
-        return f"{currency} {value:,.0f}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "days":
-        return f"{value:,.1f} days"
-    if unit == "months":
-        return f"{value:,.1f} months"
-    if unit == "multiple":
-        return f"{value:,.2f}×"
-    return f"{value:,.1f}"
+    """A KPI value as text by unit: ratio → ``87.3%``, currency → ``USD 1.23M``, days → ``38.4 days``;
+    unknown → ``—`` (:func:`revops_kit.formatting.format_value`, the one formatter)."""
+    return format_value(value, unit, currency)
 
 
 def _format_change(change, unit: str) -> str:
-    if change is None or pd.isna(change):
-        return "–"
-    if unit == "ratio":
-        return f"{change * 100:+.1f} pts"
-    return f"{change * 100:+.1f}%"
+    """A change in points for ratios, relative otherwise; unknown → ``—``."""
+    return format_points(change) if unit == "ratio" else format_change(change)
 
 
 def sparkline_svg(values, *, width: int = 110, height: int = 26, color: str = "#1f5aa6") -> str:
@@ -430,7 +410,7 @@ def scorecard_html(frame: pd.DataFrame, *, currency: str = "USD") -> str:
     for r in frame.to_dict(orient="records"):
         unit = r.get("unit") or ""
         seg = "" if r["group"] == "all" else str(r["group"]).split("=", 1)[-1]
-        att = "–" if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
+        att = UNKNOWN if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
         status = str(r["status"])
         cls = _STATUS_CLASS.get(status, "muted")
         title = f' title="{esc(str(r["note"]))}"' if r.get("note") else ""
@@ -605,7 +585,7 @@ def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: st
     for r in judged.to_dict(orient="records"):
         unit = r["unit"]
         label = str(r["label"]) + ("" if r["group"] == "all" else f" ({str(r['group']).split('=', 1)[-1]})")
-        att = "–" if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
+        att = UNKNOWN if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
         vs_base = _format_change(_change(r["actual"], r["baseline"], unit), unit)
         lines.append(f"{label[:37]:<38}{format_kpi_value(r['actual'], unit, currency):>13}"
                      f"{format_kpi_value(r['target'], unit, currency):>13}{att:>8}{vs_base:>11}"

@@ -177,7 +177,7 @@ def test_format_kpi_value():
     assert rk.format_kpi_value(0.8734, "ratio") == "87.3%"
     assert rk.format_kpi_value(1234567.0, "currency") == "USD 1.23M"
     assert rk.format_kpi_value(38.43, "days") == "38.4 days"
-    assert rk.format_kpi_value(np.nan, "count") == "–"
+    assert rk.format_kpi_value(np.nan, "count") == "—"
 
 
 def test_account_risk_uses_model_else_rules(monkeypatch):
