@@ -61,7 +61,7 @@ def _validity_checks(data) -> list[Check]:
                 return Outcome(rows.loc[present], failed.loc[present])
 
             checks.append(Check(f"{table}.{col.name}:in_domain", "validity", table, col.name,
-                                 f"{table}.{col.name} is {' and '.join(rule)}", run, table in CRM_TABLES))
+                                f"{table}.{col.name} is {' and '.join(rule)}", run, table in CRM_TABLES))
 
     # date order checks of the schema plus a few more
     orders = [(c.tables[0], c.column, c.name, c.func) for c in CROSS_CHECKS if len(c.tables) == 1
@@ -91,7 +91,7 @@ def _validity_checks(data) -> list[Check]:
             return Outcome(rows, func(rows).reindex(rows.index).fillna(False).astype(bool))
 
         checks.append(Check(f"{table}.{column}:{name}", "validity", table, column,
-                             f"{table}: {name.replace('_', ' ')}", run, table in CRM_TABLES))
+                            f"{table}: {name.replace('_', ' ')}", run, table in CRM_TABLES))
 
     cust = data.customers
     if cust is not None and "domain" in cust.columns:
@@ -105,7 +105,7 @@ def _validity_checks(data) -> list[Check]:
             return Outcome(rows, ~ok)
 
         checks.append(Check("customers.domain:well_formed", "validity", "customers", "domain",
-                             "customers.domain looks like a web domain (name.tld)", run_domain, True))
+                            "customers.domain looks like a web domain (name.tld)", run_domain, True))
     opps = data.opportunities
     if opps is not None:
         def run_won_amount(ctx):
@@ -114,5 +114,5 @@ def _validity_checks(data) -> list[Check]:
             return Outcome(rows, (rows["amount"] <= 0).astype(bool))
 
         checks.append(Check("opportunities.amount:won_amount_positive", "validity", "opportunities",
-                             "amount", "a won opportunity has an amount > 0", run_won_amount, True))
+                            "amount", "a won opportunity has an amount > 0", run_won_amount, True))
     return checks
