@@ -113,6 +113,20 @@ def test_validity(dirty):
     assert (total["numerator"].item(), total["denominator"].item()) == (45, 48)
 
 
+def test_validity_runs_the_schema_pandera_checks(dirty):
+    """in_domain failures are exactly the schema's pandera value-check failures on the scoped rows."""
+    from revops_kit import schema
+
+    for table, column in (("opportunities", "probability"), ("subscriptions", "currency")):
+        rows = rk.dq_failing_rows(dirty, P, f"{table}.{column}:in_domain")
+        cases = schema.value_check_failures(table, getattr(dirty, table), columns=[column])
+        assert len(rows) == len(cases) == 1, (table, column)
+        assert sorted(rows["row"] - 1) == sorted(cases["index"].astype(int))
+    cases = schema.value_check_failures("opportunities", dirty.opportunities)
+    assert cases["column"].tolist() == ["probability"]  # the only value that breaks a schema check
+    assert "1" in cases["check"].item()  # the pandera check (≤ 1) by its own name
+
+
 def test_consistency_including_crm_billing_checks(dirty):
     checks = _by_check(rk.dq_checks(dirty, P, dimensions=["consistency"]))
     assert checks == {
