@@ -434,3 +434,20 @@ def test_quality_view_matches_the_functions(dirty):
     assert view.examples(check, columns=["opportunity_id"])["opportunity_id"].tolist() == ["o2"]
     note = view.examples("opportunity_history.stage:matches_current")
     assert note["note"].item().endswith("table opportunity_history is absent")
+
+
+def test_every_dimension_module_registers_its_checks(dirty):
+    from revops_kit.quality import checks as registry
+
+    found = registry.checks_for(dirty)
+    assert {c.dimension for c in found} == set(rk.quality.DIMENSIONS)
+    by_dim = {d: [c.id for c in registry.checks_for(dirty, [d])] for d in ("completeness", "consistency")}
+    # one dimension's checks come from its own module(s) in registration order: consistency first,
+    # then the CRM <-> billing checks of quality/accuracy.py
+    cons = by_dim["consistency"]
+    assert cons.index("opportunities.stage:matches_outcome") < cons.index(
+        "opportunities.customer_id:won_deal_has_subscription") < cons.index(
+        "subscriptions.customer_id:paying_customer_in_crm")
+    assert all(c.endswith(":not_blank") for c in by_dim["completeness"])
+    with pytest.raises(ValueError, match="unknown data-quality dimension 'accuracy'"):
+        registry.register_checks("accuracy")
