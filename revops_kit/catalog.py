@@ -92,7 +92,12 @@ class KPI:
         if by_list and not self.groupable:
             raise NotGroupableError(f"KPI {self.id!r} cannot be grouped by {by_list}")
         frame = self.func(data, p, by=by_list or None, policy=get_policy(policy))
-        return _to_long(self, p, frame, by_list)
+        long = _to_long(self, p, frame, by_list)
+        if isinstance(frame, pd.DataFrame) and "n_missing_amount" in frame.columns:
+            # rows whose amount is unknown, per long row (read by the scorecard: a partly unknown
+            # sum is never compared with anything)
+            long.attrs["n_missing_amount"] = frame["n_missing_amount"].astype("float64").tolist()
+        return long
 
 
 REGISTRY: dict[str, KPI] = {}

@@ -10,9 +10,12 @@ import pandas as pd
 from ..periods import Period, PeriodLike, as_period
 from ..policies import DEFAULT_POLICY, MetricPolicy
 from ._base import ContextView, is_note, note_frame
-from ..quality import (DEFAULT_QUALITY, DQ_WEIGHTS, QualityConfig, _check_weights, _costs_frame, _examples,
-                       _offenders_frame, _Run, _run, _score_frame, _scorecard_frame, _summary_frame,
-                       _trend_rows, _worst_frame, dq_checks)
+from ..quality import DEFAULT_QUALITY, DQ_WEIGHTS, QualityConfig, dq_checks
+from ..quality.run import QualityRun, examples_frame, run_checks
+from ..quality.scoring import (
+    check_weights, costs_frame, offenders_frame, score_frame, scorecard_frame, summary_frame,
+    trend_rows, worst_frame,
+)
 
 __all__ = ["QualityView", "quality_view", "QualitySection", "QUALITY_HEADLINE"]
 
@@ -36,13 +39,13 @@ class QualityView:
     worst: pd.DataFrame
     offenders: pd.DataFrame
     costs: pd.DataFrame
-    _run: _Run = field(repr=False)
+    _run: QualityRun = field(repr=False)
     _data: object = field(repr=False)
 
     def examples(self, check: str, *, columns: Iterable[str] | None = None, n: int = 20,
                  sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
         """Like :func:`dq_examples`, from the view's run."""
-        return _examples(self._run, self._data, check, columns, n, sort_by, ascending)
+        return examples_frame(self._run, self._data, check, columns, n, sort_by, ascending)
 
 
 def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 10, by: str = "owner",
@@ -53,20 +56,20 @@ def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 1
 
     The earlier periods of the trend that lie before the data are left out.
     """
-    _check_weights(weights)
+    check_weights(weights)
     p = as_period(period)
-    run = _run(data, p, config, policy)
+    run = run_checks(data, p, config, policy)
     trend: list[dict] = []
     first = data.date_range()[0] if data.tables() else p.start
     for q in p.trailing(trend_periods)[:-1]:
         if q.end <= first:
             continue
-        trend += _trend_rows(q, dq_checks(data, q, config=config, policy=policy), weights)
-    trend += _trend_rows(p, run.checks, weights)
-    return QualityView(period=p, checks=run.checks, score=_score_frame(run.checks, weights),
-                       summary=_summary_frame(run.checks, weights), scorecard=_scorecard_frame(run.checks),
-                       trend=pd.DataFrame(trend), worst=_worst_frame(run.checks, n),
-                       offenders=_offenders_frame(run, by, n), costs=_costs_frame(run), _run=run, _data=data)
+        trend += trend_rows(q, dq_checks(data, q, config=config, policy=policy), weights)
+    trend += trend_rows(p, run.checks, weights)
+    return QualityView(period=p, checks=run.checks, score=score_frame(run.checks, weights),
+                       summary=summary_frame(run.checks, weights), scorecard=scorecard_frame(run.checks),
+                       trend=pd.DataFrame(trend), worst=worst_frame(run.checks, n),
+                       offenders=offenders_frame(run, by, n), costs=costs_frame(run), _run=run, _data=data)
 
 
 QUALITY_HEADLINE = ("crm_quality_score", "dq_completeness", "dq_validity", "dq_consistency", "dq_uniqueness",
