@@ -146,3 +146,43 @@ def test_opportunities_only_pipeline_shows_known_part_not_zero(reports):
     m = re.search(r"Open pipeline at the end of \S+: (\w{3} [\d.,]+[kMB]?) known; ([\d,]+) open deal", text)
     assert m, "the sales page states the known pipeline and how many open deals lack an amount"
     assert int(m.group(2).replace(",", "")) > 0
+
+
+RAVENSTACK = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ravenstack"
+
+
+def _ravenstack_mapping() -> Path:
+    """The input layer's mapping when it is there, else the minimal one in tests/fixtures."""
+    ours = Path(__file__).resolve().parent.parent / "examples" / "ravenstack" / "mapping.yaml"
+    return ours if ours.exists() else Path(__file__).resolve().parent / "fixtures" / "ravenstack" / "mapping.yaml"
+
+
+@pytest.mark.shared_data
+def test_ravenstack_through_revops_report(tmp_path):
+    """The RavenStack export (accounts, subscriptions, support tickets) through the whole report.
+
+    13 of its 5,000 subscriptions end on the day they start (``end_date == start_date``), which the
+    schema rejects; they are dropped here so that the rest of the export can be reported on."""
+    if not RAVENSTACK.exists():
+        pytest.skip(f"RavenStack export not found at {RAVENSTACK}")
+    data = tmp_path / "ravenstack"
+    data.mkdir()
+    for f in RAVENSTACK.glob("*.csv"):
+        frame = pd.read_csv(f, dtype=str, keep_default_na=False)
+        if f.name == "ravenstack_subscriptions.csv":
+            frame = frame[frame["start_date"] != frame["end_date"]]
+        frame.to_csv(data / f.name, index=False)
+    out = tmp_path / "reports"
+    proc = _run(["report", "--data", str(data), "--mapping", str(_ravenstack_mapping()), "--out", str(out),
+                 "-j", "2", "--quiet"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout == "" and proc.stderr == ""
+    (folder,) = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    for page in PAGES:
+        text = (folder / f"{page}.html").read_text(encoding="utf-8")
+        visible = re.sub(r"<style.*?</style>|data:image/png;base64,[^\"']+", "", text, flags=re.S)
+        assert _BAD.search(visible) is None, page
+    revenue = (folder / "10_revenue.html").read_text(encoding="utf-8")
+    assert "MRR bridge" in revenue and "data:image/png;base64" in revenue
+    sales = (folder / "20_sales.html").read_text(encoding="utf-8").replace("&#96;", "`")
+    assert "This section needs the table `opportunities`." in sales

@@ -143,7 +143,7 @@ class ReportContext:
         if len(kept) < len(periods) and kept:
             self.notes.add(f"{what} start at {kept[0]}, the first period the data covers "
                            f"({len(periods) - len(kept)} earlier period(s) left out).",
-                           key=("trailing", what, str(kept[0])))
+                           key=("trailing", what, str(kept[0])), once=True)
         return kept or periods[-1:]
 
     def trailing_months(self, n: int, *, tables: Iterable[str] | None = None, what: str = "Trends"):
@@ -159,7 +159,7 @@ class ReportContext:
             label = pd.Timestamp(getattr(kept[0], "start", kept[0])).strftime("%Y-%m")
             self.notes.add(f"{what} start at {label}, the first month the data covers "
                            f"({len(months) - len(kept)} earlier month(s) left out).",
-                           key=("trailing_months", what, label))
+                           key=("trailing_months", what, label), once=True)
         return kept or months[-1:]
 
     # ------------------------------------------------------------------ sections
@@ -385,8 +385,10 @@ def open_report(data=None, period: PeriodLike | None = None, *, policy: str | Me
                 p = Period.containing(last, "quarter")
         else:
             p = dataset.check_period(period, fiscal_year_start=fiscal_year_start)
-        dataset = _in_currency(dataset, currency)
-        ctx = ReportContext(dataset, p, policy=pol.replace(reporting_currency=currency), currency=currency,
+        from ..fx import with_reporting_currency
+
+        dataset, rep_policy = with_reporting_currency(dataset, currency, pol)
+        ctx = ReportContext(dataset, p, policy=rep_policy, currency=currency,
                             as_of=as_of, fiscal_year_start=fiscal_year_start, data_ref=data_ref)
     elif as_of not in (None, "", "None"):
         ctx.as_of = pd.Timestamp(as_of)
@@ -396,14 +398,3 @@ def open_report(data=None, period: PeriodLike | None = None, *, policy: str | Me
         setup_notebook()
         ctx.notes.install()
     return ctx
-
-
-def _in_currency(data, currency: str):
-    """``data`` with ``fx_rates`` rebased onto ``currency`` (a copy; the original is untouched)."""
-    if data.fx_rates is None:
-        return data
-    from ..fx import fx_base_currency, rebase_fx_rates
-
-    if fx_base_currency(data.fx_rates) == currency:
-        return data
-    return dataclasses.replace(data, fx_rates=rebase_fx_rates(data.fx_rates, currency), _derived={})

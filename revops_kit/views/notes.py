@@ -62,9 +62,11 @@ class DataNotes:
     def __init__(self):
         self._items: dict[tuple, list] = {}
 
-    def add(self, text: str, *, key: tuple | None = None, count: int = 1) -> None:
-        """Record one caveat (same ``key`` or text again: its count goes up)."""
+    def add(self, text: str, *, key: tuple | None = None, count: int = 1, once: bool = False) -> None:
+        """Record one caveat (same ``key`` or text again: its count goes up, unless ``once``)."""
         key = key or ("text", text)
+        if key in self._items and once:
+            return
         if key in self._items:
             self._items[key][1] += count
         else:

@@ -64,7 +64,7 @@ class SalesView(SectionView):
 
                 self.ctx.notes.add(f"Open pipeline at the end of {self.period}: {format_money(known, self.ctx.currency)} "
                                    f"known; {n:,} open deal(s) have no amount (counted, not valued at 0).",
-                                   key=("missing_amount", str(self.period)))
+                                   key=("missing_amount", str(self.period)), once=True)
         return out
 
     @property
