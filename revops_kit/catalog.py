@@ -104,7 +104,12 @@ class KPI:
                                          f"which the dataset does not have ({exc})",
                                          table=table, column=column) from exc
             raise
-        return _to_long(self, p, frame, by_list)
+        long = _to_long(self, p, frame, by_list)
+        if isinstance(frame, pd.DataFrame) and "n_missing_amount" in frame.columns:
+            # rows whose amount is unknown, per long row (read by the scorecard: a partly unknown
+            # sum is never compared with anything)
+            long.attrs["n_missing_amount"] = frame["n_missing_amount"].astype("float64").tolist()
+        return long
 
 
 def _absent_columns_named(data, tables, message: str) -> list[tuple[str, str]]:
