@@ -17,7 +17,7 @@ here and reported in the same failure-case format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,8 @@ __all__ = [
     "TABLE_NAMES",
     "COST_CATEGORIES",
     "CROSS_CHECKS",
+    "column_checks",
+    "value_check_failures",
     "validate",
     "validation_report",
     "format_failures",
@@ -354,25 +356,60 @@ def _kind_check(col: Col) -> pa.Check | None:
     return None
 
 
+def column_checks(col: Col) -> list[pa.Check]:
+    """The pandera value checks the schema declares for ``col``: allowed values, bounds
+    (``ge``/``gt``/``le``), a 3-letter ISO 4217 code (currency columns) and a parsable period
+    label (period columns). Nullability, uniqueness and dtypes are checked separately."""
+    checks = []
+    if col.allowed is not None:
+        checks.append(pa.Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
+    if col.ge is not None:
+        checks.append(pa.Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
+    if col.gt is not None:
+        checks.append(pa.Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
+    if col.le is not None:
+        checks.append(pa.Check.le(col.le, name=f"less_or_equal({col.le:g})"))
+    extra = _kind_check(col)
+    if extra is not None:
+        checks.append(extra)
+    return checks
+
+
+def value_check_failures(table: str, frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Run the schema's pandera value checks (:func:`column_checks`) of ``table`` on ``frame``.
+
+    Lazy, like :func:`validate`, but only the value checks of the given ``columns`` (default: every
+    column of the table present in ``frame``); missing values pass (nullability is not checked).
+
+    Returns
+    -------
+    DataFrame
+        One row per failing value: ``index`` (the label in ``frame``; missing when the check could
+        not run on the column at all, e.g. a bound on text), ``column``, ``check`` (the pandera
+        check name) and ``failure_case``.
+    """
+    spec = TABLES[table]
+    wanted = set(spec.column_names if columns is None else columns)
+    schema_cols = {c.name: pa.Column(None, checks=column_checks(c), nullable=True, required=False)
+                   for c in spec.columns if c.name in wanted and c.name in frame.columns and column_checks(c)}
+    out_cols = ["index", "column", "check", "failure_case"]
+    if not schema_cols or frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    try:
+        pa.DataFrameSchema(schema_cols, strict=False, name=table).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        return cases.reindex(columns=out_cols).reset_index(drop=True)
+    return pd.DataFrame(columns=out_cols)
+
+
 def _pandera_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
     columns = {}
     for col in table.columns:
         if col.name not in frame.columns:
             continue
-        checks = []
-        if col.allowed is not None:
-            checks.append(pa.Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
-        if col.ge is not None:
-            checks.append(pa.Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
-        if col.gt is not None:
-            checks.append(pa.Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
-        if col.le is not None:
-            checks.append(pa.Check.le(col.le, name=f"less_or_equal({col.le:g})"))
-        extra = _kind_check(col)
-        if extra is not None:
-            checks.append(extra)
         columns[col.name] = pa.Column(
-            None, checks=checks, nullable=col.nullable, unique=col.unique, required=False
+            None, checks=column_checks(col), nullable=col.nullable, unique=col.unique, required=False
         )
     unique = list(table.key) if len(table.key) > 1 and set(table.key) <= set(frame.columns) else None
     return pa.DataFrameSchema(columns, unique=unique, strict=False, name=table.name)
