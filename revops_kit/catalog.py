@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import MissingTableError, NotGroupableError, UnknownKPIError
+from .errors import MissingColumnError, MissingTableError, NotGroupableError, RevOpsError, UnknownKPIError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 
@@ -91,13 +91,42 @@ class KPI:
         by_list = _as_list(by)
         if by_list and not self.groupable:
             raise NotGroupableError(f"KPI {self.id!r} cannot be grouped by {by_list}")
-        frame = self.func(data, p, by=by_list or None, policy=get_policy(policy))
+        try:
+            frame = self.func(data, p, by=by_list or None, policy=get_policy(policy))
+        except (MissingColumnError, MissingTableError, NotGroupableError):
+            raise
+        except (RevOpsError, KeyError) as exc:
+            # input-layer shim until the KPI functions raise MissingColumnError themselves
+            missing = _absent_columns_named(data, self.tables, str(exc))
+            if missing:
+                table, column = missing[0]
+                raise MissingColumnError(f"KPI {self.id!r} needs the optional column {table}.{column}, "
+                                         f"which the dataset does not have ({exc})",
+                                         table=table, column=column) from exc
+            raise
         long = _to_long(self, p, frame, by_list)
         if isinstance(frame, pd.DataFrame) and "n_missing_amount" in frame.columns:
             # rows whose amount is unknown, per long row (read by the scorecard: a partly unknown
             # sum is never compared with anything)
             long.attrs["n_missing_amount"] = frame["n_missing_amount"].astype("float64").tolist()
         return long
+
+
+def _absent_columns_named(data, tables, message: str) -> list[tuple[str, str]]:
+    """Canonical columns of ``tables`` that the dataset lacks and ``message`` names."""
+    import re
+
+    from .schema import TABLES
+
+    out = []
+    for name in tables:
+        frame = getattr(data, name, None)
+        if frame is None or name not in TABLES:
+            continue
+        for col in TABLES[name].column_names:
+            if col not in frame.columns and re.search(rf"\b{re.escape(col)}\b", message):
+                out.append((name, col))
+    return out
 
 
 REGISTRY: dict[str, KPI] = {}
@@ -179,12 +208,13 @@ def _to_long(kpi: KPI, period: Period, frame: pd.DataFrame, by: list[str]) -> pd
 def compute_kpis(data, period: PeriodLike, kpis: Iterable[str] | None = None, *,
                  by: str | list[str] | None = None, policy: MetricPolicy | str | None = None,
                  skipped: list[str] | None = None,
-                 skip_errors: tuple[type[Exception], ...] = (MissingTableError, NotGroupableError),
+                 skip_errors: tuple[type[Exception], ...] = (MissingTableError, MissingColumnError,
+                                                             NotGroupableError),
                  ) -> pd.DataFrame:
     """Compute many KPIs for one period, in long format.
 
-    KPIs that raise one of ``skip_errors`` (by default: their tables are absent, or they cannot be
-    grouped by ``by``) are skipped; their ids and the reason are appended to ``skipped`` when a
+    KPIs that raise one of ``skip_errors`` (by default: their tables or optional columns are
+    absent, or they cannot be grouped by ``by``) are skipped; their ids and the reason are appended to ``skipped`` when a
     list is given. An explicitly requested KPI that cannot be computed raises instead.
     """
     policy = get_policy(policy) if policy is not None else DEFAULT_POLICY
