@@ -63,12 +63,12 @@ def kernel_floor(n: int, jobs: int) -> float:
     return wall
 
 
-def report_wall(data: str, period: str | None, jobs: int) -> tuple[float, dict]:
+def report_wall(data: str, period: str | None, jobs: int, keep: str | None = None) -> tuple[float, dict]:
     from revops_kit.report import run_report
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        folder = run_report(period, data=data, out=tmp, jobs=jobs, progress=False)
+        folder = run_report(period, data=data, out=keep or tmp, jobs=jobs, progress=False)
         wall = time.perf_counter() - t0
         manifest = json.loads((folder / "manifest.json").read_text())
     return wall, manifest
@@ -79,13 +79,14 @@ def main(argv=None) -> None:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--period", default=None)
     ap.add_argument("--data", default=str(ROOT / "data" / "sample"))
+    ap.add_argument("--keep", default=None, help="write the report under this folder (default: a temporary one)")
     args = ap.parse_args(argv)
 
     from revops_kit.report import NOTEBOOK_DIR
 
     n = len(list(NOTEBOOK_DIR.glob("[0-9]*.ipynb")))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
-    wall, manifest = report_wall(args.data, args.period, args.jobs)
+    wall, manifest = report_wall(args.data, args.period, args.jobs, args.keep)
     print(f"report  {manifest['period']}: {wall:6.1f} s wall  ({n} notebooks, -j {args.jobs})", flush=True)
     for nb in sorted(manifest["notebooks"], key=lambda r: -r["seconds"]):
         print(f"    {nb['name']:<28} {nb['seconds']:6.1f} s")
