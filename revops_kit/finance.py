@@ -24,6 +24,7 @@ import pandas as pd
 from ._common import as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
 from .catalog import register
 from .errors import RevOpsError
+from .grid import month_number, month_start
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
@@ -49,18 +50,6 @@ _POINT_KINDS = ("one_time",)
 
 
 # ---------------------------------------------------------------------- helpers
-def _month_index(dates: pd.Series) -> np.ndarray:
-    """Months since year 0 (``year * 12 + month - 1``) as int64; NaT gives -1."""
-    out = (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="float64")
-    return np.where(np.isnan(out), -1, out).astype("int64")
-
-
-def _from_month_index(idx: np.ndarray) -> np.ndarray:
-    """Month starts (``datetime64[ns]``) from :func:`_month_index` values."""
-    idx = np.asarray(idx, dtype="int64")
-    return (idx - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")
-
-
 def _fx_through(fx_rates: pd.DataFrame | None, last_month) -> pd.DataFrame | None:
     """``fx_rates`` extended to ``last_month``: months after its last month repeat each currency's
     latest rate (revenue recognised in the future is valued at the latest known rate)."""
@@ -171,20 +160,20 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
     pt = ~spread & relevant
     point = pd.DataFrame({
         "row": np.flatnonzero(pt),
-        "month_idx": _month_index(pd.Series(point_date[pt]).astype("datetime64[ns]")),
+        "month_idx": month_number(point_date[pt]),
         "share": 1.0,
     })
     # spread rows: one per touched month
     sp = spread & relevant
     rows = np.flatnonzero(sp)
-    first = _month_index(ss[sp])
-    last = _month_index(se[sp] - pd.Timedelta(days=1))
+    first = month_number(ss[sp].to_numpy())
+    last = month_number((se[sp] - pd.Timedelta(days=1)).to_numpy())
     counts = last - first + 1
     rep = np.repeat(np.arange(len(rows)), counts)
     offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     midx = first[rep] + offs
-    mstart = _from_month_index(midx)
-    mend = _from_month_index(midx + 1)
+    mstart = month_start(midx)
+    mend = month_start(midx + 1)
     lo = np.maximum(ss[sp].to_numpy()[rep], mstart)
     hi = np.minimum(se[sp].to_numpy()[rep], mend)
     weight = (hi - lo) / (mend - mstart)
@@ -192,7 +181,7 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
     spread_rows = pd.DataFrame({"row": rows[rep], "month_idx": midx, "share": weight / total[rep]})
 
     sched = pd.concat([point, spread_rows], ignore_index=True)
-    sched["month"] = _from_month_index(sched["month_idx"].to_numpy())
+    sched["month"] = month_start(sched["month_idx"].to_numpy())
     if months is not None:
         wanted = pd.DatetimeIndex(months).to_period("M").to_timestamp()
         sched = sched[sched["month"].isin(wanted)]

@@ -36,8 +36,9 @@ from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
-from .revenue import (_CHURN, _month_int, _OPEN, _bridge_cents, _group_codes, _kpi_frame, _kw,
-                      _period_rows, _grid, _split_by, mrr_bridge)
+from .grid import (CHURN, OPEN_MONTH, bridge_cents, group_codes, group_frame, month_grid,
+                   month_number, period_grid, split_by)
+from .revenue import mrr_bridge
 
 __all__ = [
     "logo_churn_rate",
@@ -55,8 +56,8 @@ __all__ = [
 
 
 def _first_last(period: Period) -> tuple[int, int]:
-    return (int(_month_int([period.start], ceil=False)[0]),
-            int(_month_int([period.last_month], ceil=False)[0]))
+    return (int(month_number([period.start], ceil=False)[0]),
+            int(month_number([period.last_month], ceil=False)[0]))
 
 
 def _distinct_by_group(ent: np.ndarray, gcode: np.ndarray, k: int) -> np.ndarray:
@@ -104,13 +105,13 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     """
     policy = get_policy(policy)
     p = as_period(period)
-    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
+    g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
-    gcode, groups = _group_codes(ents, by)
+    gcode, groups = group_codes(ents, by)
     k = len(groups)
     first_m, last_m = _first_last(p)
     start_ents = g.ent[(g.month == first_m) & g.prev_active]
-    churn_rows = g.cat == _CHURN
+    churn_rows = g.cat == CHURN
     churned = g.ent[churn_rows]
     if policy.churn_exclude_new_in_period:
         churned = np.intersect1d(churned, start_ents)
@@ -118,7 +119,7 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     n_end = _distinct_by_group(g.ent[(g.month == last_m) & g.active], gcode, k)
     n_churn = _distinct_by_group(churned, gcode, k)
     den = n_start.astype(float) if policy.churn_denominator == "start" else (n_start + n_end) / 2.0
-    out = _kpi_frame(groups, by, customers_churned=n_churn, churn_base=den,
+    out = group_frame(groups, by, customers_churned=n_churn, churn_base=den,
                      customers_start=n_start, customers_end=n_end)
     out = ratio_frame(out, "customers_churned", "churn_base",
                       what="logo churn rate (no customers at period start)", by=by)
@@ -154,9 +155,9 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
         out["lost_net"] = lost - b["expansion"] - b["reactivation"]
         out["customers_start"] = b["customers_start"]
         return out.reset_index(drop=True)
-    g, ents, by_list = _period_rows(subscriptions, p, by=by, customers=customers,
+    g, ents, by_list = period_grid(subscriptions, p, by=by, customers=customers,
                                     fx_rates=fx_rates, policy=policy)
-    gcode, groups = _group_codes(ents, by_list)
+    gcode, groups = group_codes(ents, by_list)
     k = len(groups)
     first_m, last_m = _first_last(p)
     n_ent = len(ents)
@@ -178,7 +179,7 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
 
     start, end = gsum(s), gsum(e)
     retained, expanded = gsum(np.minimum(e, s)), gsum(np.maximum(e - s, 0))
-    out = _kpi_frame(groups, by_list, mrr_start=start / 100, retained=retained / 100,
+    out = group_frame(groups, by_list, mrr_start=start / 100, retained=retained / 100,
                      expanded=expanded / 100, mrr_end_cohort=end / 100,
                      lost_gross=(start - retained) / 100, lost_net=(start - end) / 100,
                      customers_start=np.bincount(gcode[cohort], minlength=k))
@@ -301,18 +302,18 @@ def renewals(subscriptions: pd.DataFrame, period: PeriodLike, *,
         raise RevOpsError("renewal_rate (policy.renewal_basis='contracts'): subscriptions has no "
                           "column 'committed_end_date'")
     first_m, last_m = _first_last(p)
-    c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
-    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
+    c = month_number(subs["committed_end_date"].to_numpy(), ceil=True)
+    s = month_number(subs["start_date"].to_numpy(), ceil=True)
     terms = pd.DataFrame({"customer_id": subs["customer_id"].to_numpy(), "T": c, "s": s})
-    terms = terms[terms["T"] != _OPEN]
+    terms = terms[terms["T"] != OPEN_MONTH]
     terms = terms.groupby(["customer_id", "T"], sort=True)["s"].min().reset_index()
     terms = terms[(terms["T"] >= first_m) & (terms["T"] <= last_m)
                   & (terms["T"] - terms["s"] >= policy.renewal_min_term_months)]
-    grain, cust_cols = _split_by(subs, by_list)
+    grain, cust_cols = split_by(subs, by_list)
     if grain:
         raise NotGroupableError(f"renewal_rate (contracts) is per customer; cannot group by "
                                 f"subscription column(s) {grain}")
-    g = _grid(subs, start=p.start - pd.DateOffset(months=1), end=p.end, fx_rates=fx_rates,
+    g = month_grid(subs, start=p.start - pd.DateOffset(months=1), end=p.end, fx_rates=fx_rates,
               policy=policy)
     ids = g.entities["customer_id"].to_numpy()
     mv = pd.DataFrame({"customer_id": ids[g.ent], "month": g.month, "mrr": g.mrr})
@@ -483,6 +484,10 @@ def _kpi_expansion_rate(data, period: Period, *, by, policy):
           tables=("subscriptions",))
 def _kpi_quick_ratio(data, period: Period, *, by, policy):
     return quick_ratio(data.subscriptions, period, **_kw(data, by, policy))
+
+
+def _kw(data, by, policy):
+    return {"by": by, "customers": data.customers, "fx_rates": data.fx_rates, "policy": policy}
 
 
 def _renewal_kw(data, by, policy):
