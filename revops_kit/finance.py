@@ -29,6 +29,7 @@ from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
 __all__ = [
+    "margin_costs",
     "recognition_schedule",
     "revenue_recognised",
     "billings",
@@ -204,6 +205,10 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
         .reset_index(drop=True)
 
 
+@register("revenue_recognised", aggregation="sum", label="Revenue recognised", unit="currency", good="up", family="finance",
+          formula="Σ invoice amounts recognised in the period: recurring/services spread over their "
+                  "service months (weighted by days covered), one-time at delivery",
+          tables=("invoices",))
 def revenue_recognised(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
                        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -229,6 +234,8 @@ def revenue_recognised(invoices: pd.DataFrame, period: PeriodLike, *, by: str | 
                               "invoices": ("invoice_id", "nunique")})
 
 
+@register("billings", aggregation="sum", label="Billings", unit="currency", good="up", family="finance",
+          formula="Σ amount of invoices issued in the period", tables=("invoices",))
 def billings(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
              customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
              policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -246,6 +253,8 @@ def billings(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
+@register("cash_collected", aggregation="sum", label="Cash collected", unit="currency", good="up", family="finance",
+          formula="Σ amount of invoices paid in the period (paid_at in period)", tables=("invoices",))
 def cash_collected(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                    customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -283,6 +292,10 @@ def receivables(invoices: pd.DataFrame, as_of, *, by: str | list[str] | None = N
     return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
+@register("dso", label="DSO", unit="days", good="down", family="finance",
+          formula="AR at period end ÷ billings over the period × days in the period "
+                  "(AR = issued before period end, unpaid at period end)",
+          tables=("invoices",))
 def dso(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
         customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -311,6 +324,23 @@ def dso(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | Non
     return ratio_frame(out, "receivables", "daily_billings", what="dso", by=by)
 
 
+def margin_costs(invoices: pd.DataFrame | None, costs: pd.DataFrame | None,
+                 by: list[str] | None) -> pd.DataFrame | None:
+    """The cost ledger a dataset's gross margin uses: ``costs`` unless the margin is grouped and the
+    invoices carry their own ``cost_of_revenue`` (the ledger cannot be split by customer groups)."""
+    if costs is None or (by and invoices is not None and "cost_of_revenue" in invoices.columns):
+        return None
+    return costs
+
+
+def _margin_costs(data, by, policy):
+    return margin_costs(data.invoices, data.costs, by)
+
+
+@register("gross_margin", bind={"costs": _margin_costs}, label="Gross margin", unit="ratio", good="up", family="finance",
+          formula="(revenue recognised − cost of revenue) ÷ revenue recognised; cost of revenue from "
+                  "the costs ledger (category cost_of_revenue) when present, else invoices.cost_of_revenue",
+          tables=("invoices",))
 def gross_margin(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.DataFrame | None = None,
                  by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                  fx_rates: pd.DataFrame | None = None,
@@ -362,6 +392,9 @@ def gross_margin(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.DataFr
     return out[cols]
 
 
+@register("operating_cash_flow", aggregation="sum", label="Operating cash flow", unit="currency", good="up",
+          family="finance", formula="cash collected − costs paid (all cost categories) in the period",
+          tables=("invoices", "costs"), groupable=False)
 def operating_cash_flow(invoices: pd.DataFrame, costs: pd.DataFrame, period: PeriodLike, *,
                         fx_rates: pd.DataFrame | None = None,
                         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -377,6 +410,9 @@ def operating_cash_flow(invoices: pd.DataFrame, costs: pd.DataFrame, period: Per
     return pd.DataFrame({"value": [cash - paid], "cash_collected": [cash], "costs_paid": [paid]})
 
 
+@register("profit_margin", label="Operating profit margin", unit="ratio", good="up", family="finance",
+          formula="(revenue recognised − all costs) ÷ revenue recognised", tables=("invoices", "costs"),
+          groupable=False)
 def profit_margin(invoices: pd.DataFrame, costs: pd.DataFrame, period: PeriodLike, *,
                   fx_rates: pd.DataFrame | None = None,
                   policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -436,61 +472,3 @@ def finance_series(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.Data
                        profit_margin=safe_divide(rev - total, rev, what="profit_margin", where=str(q)))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------- catalogue
-def _kw(data, by, policy):
-    return {"by": by, "customers": data.customers, "fx_rates": data.fx_rates, "policy": policy}
-
-
-@register("revenue_recognised", label="Revenue recognised", unit="currency", good="up", family="finance",
-          formula="Σ invoice amounts recognised in the period: recurring/services spread over their "
-                  "service months (weighted by days covered), one-time at delivery",
-          tables=("invoices",))
-def _kpi_revenue_recognised(data, period: Period, *, by, policy):
-    return revenue_recognised(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("billings", label="Billings", unit="currency", good="up", family="finance",
-          formula="Σ amount of invoices issued in the period", tables=("invoices",))
-def _kpi_billings(data, period: Period, *, by, policy):
-    return billings(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("cash_collected", label="Cash collected", unit="currency", good="up", family="finance",
-          formula="Σ amount of invoices paid in the period (paid_at in period)", tables=("invoices",))
-def _kpi_cash_collected(data, period: Period, *, by, policy):
-    return cash_collected(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("dso", label="DSO", unit="days", good="down", family="finance",
-          formula="AR at period end ÷ billings over the period × days in the period "
-                  "(AR = issued before period end, unpaid at period end)",
-          tables=("invoices",))
-def _kpi_dso(data, period: Period, *, by, policy):
-    return dso(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("gross_margin", label="Gross margin", unit="ratio", good="up", family="finance",
-          formula="(revenue recognised − cost of revenue) ÷ revenue recognised; cost of revenue from "
-                  "the costs ledger (category cost_of_revenue) when present, else invoices.cost_of_revenue",
-          tables=("invoices",))
-def _kpi_gross_margin(data, period: Period, *, by, policy):
-    use_ledger = data.costs is not None and (
-        not by or "cost_of_revenue" not in data.invoices.columns)
-    return gross_margin(data.invoices, period, costs=data.costs if use_ledger else None,
-                        **_kw(data, by, policy))
-
-
-@register("operating_cash_flow", label="Operating cash flow", unit="currency", good="up",
-          family="finance", formula="cash collected − costs paid (all cost categories) in the period",
-          tables=("invoices", "costs"), groupable=False)
-def _kpi_operating_cash_flow(data, period: Period, *, by, policy):
-    return operating_cash_flow(data.invoices, data.costs, period, fx_rates=data.fx_rates, policy=policy)
-
-
-@register("profit_margin", label="Operating profit margin", unit="ratio", good="up", family="finance",
-          formula="(revenue recognised − all costs) ÷ revenue recognised", tables=("invoices", "costs"),
-          groupable=False)
-def _kpi_profit_margin(data, period: Period, *, by, policy):
-    return profit_margin(data.invoices, data.costs, period, fx_rates=data.fx_rates, policy=policy)

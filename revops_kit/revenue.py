@@ -356,6 +356,24 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
     return out
 
 
+@register('mrr_new', label='New MRR', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'new'}, tables=("subscriptions",),
+          formula="Σ over the period's months of MRR of customers in their first active month")
+@register('mrr_expansion', label='Expansion MRR', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'expansion'}, tables=("subscriptions",),
+          formula="Σ over the period's months of constant-currency MRR increases of customers active in both the month and the month before")
+@register('mrr_reactivation', label='Reactivation MRR', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'reactivation'}, tables=("subscriptions",),
+          formula="Σ over the period's months of MRR of returning customers (active now, inactive the month before, not their first month)")
+@register('mrr_contraction', label='Contraction MRR', unit="currency", good='down', family="revenue",
+          aggregation="sum", params={"line": 'contraction'}, tables=("subscriptions",),
+          formula="Σ over the period's months of constant-currency MRR decreases of customers still active (positive amount)")
+@register('mrr_churned', label='Churned MRR', unit="currency", good='down', family="revenue",
+          aggregation="sum", params={"line": 'churn'}, tables=("subscriptions",),
+          formula="Σ over the period's months of the previous month's MRR of customers who became inactive (positive amount)")
+@register('mrr_net_change', label='Net MRR change', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'net_change'}, sections={"revenue": 3}, tables=("subscriptions",),
+          formula='MRR_end − MRR_start = new + expansion + reactivation − contraction − churn + fx_impact')
 def mrr_movement_kpi(subscriptions: pd.DataFrame, period: PeriodLike, line: str, *,
                      by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                      fx_rates: pd.DataFrame | None = None,
@@ -417,6 +435,11 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     return out
 
 
+@register("mrr", label="MRR", unit="currency", good="up", family="revenue", headline=True,
+          aggregation="level", sections={"revenue": 1},
+          formula="Σ mrr of subscription periods active in the period's last month "
+                  "(start_date ≤ month < end_date), in the reporting currency",
+          tables=("subscriptions",))
 def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
         customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -444,17 +467,29 @@ def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     return group_frame(groups, by, value=cents / 100.0, customers=n)
 
 
-def arr(subscriptions: pd.DataFrame, period: PeriodLike, **kwargs) -> pd.DataFrame:
+@register("arr", label="ARR", unit="currency", good="up", family="revenue", headline=True,
+          aggregation="level", sections={"revenue": 2},
+          formula="12 × MRR at period end", tables=("subscriptions",))
+def arr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
+        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Annual recurring revenue: ARR = 12 × period-end MRR (same arguments as :func:`mrr`)."""
-    out = mrr(subscriptions, period, **kwargs)
+    out = mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     out["mrr"] = out["value"]
     out["value"] = out["value"] * 12
     return out
 
 
-def customers_active(subscriptions: pd.DataFrame, period: PeriodLike, **kwargs) -> pd.DataFrame:
+@register("customers_active", label="Active customers", unit="count", good="up", family="revenue",
+          headline=True, aggregation="level", sections={"revenue": 4},
+          formula="customers with MRR > 0 in the period's last month",
+          tables=("subscriptions",))
+def customers_active(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                     fx_rates: pd.DataFrame | None = None,
+                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Customers with MRR > 0 in the period's last month (same arguments as :func:`mrr`)."""
-    out = mrr(subscriptions, period, **kwargs)
+    out = mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     out["mrr"] = out["value"]
     out["value"] = out["customers"].astype("float64")
     return out
@@ -497,6 +532,12 @@ def mrr_series(subscriptions: pd.DataFrame, months, *, by: str | list[str] | Non
 
 
 # ---------------------------------------------------------------------- counts and ARPA
+@register("customers_new", label="New customers", unit="count", good="up", family="revenue",
+          aggregation="sum", value="customers_new", tables=("subscriptions",),
+          formula="customers whose first active month (MRR > 0) is in the period")
+@register("customers_reactivated", label="Reactivated customers", unit="count", good="up",
+          family="revenue", aggregation="sum", value="customers_reactivated", tables=("subscriptions",),
+          formula="customers returning in the period after at least one inactive month")
 def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -514,6 +555,11 @@ def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
     return group_frame(groups, by, **counts)
 
 
+@register("arpa", label="ARPA", unit="currency", good="up", family="revenue", aggregation="ratio",
+          sections={"revenue": 9},
+          formula="MRR at period end ÷ active customers at period end (policy.arpa_basis='end'); "
+                  "'average': Σ monthly MRR ÷ Σ monthly active customers",
+          tables=("subscriptions",))
 def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
          customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
          policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -580,6 +626,10 @@ def new_customer_arpa(subscriptions: pd.DataFrame, period: PeriodLike, *,
     return out[by + ["value", "numerator", "denominator"]]
 
 
+@register("revenue_growth_rate", label="Recurring revenue growth", unit="ratio", good="up",
+          family="revenue",
+          formula="(MRR_end − MRR_end of previous period) ÷ MRR_end of previous period",
+          tables=("subscriptions",))
 def revenue_growth_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
                         by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                         fx_rates: pd.DataFrame | None = None, compare: str = "previous",
@@ -736,18 +786,43 @@ def contract_values(opportunities: pd.DataFrame | None, period: PeriodLike, *,
     return out
 
 
-def tcv(opportunities, period, **kwargs) -> pd.DataFrame:
+@register("tcv", label="TCV (signed)", unit="currency", good="up", family="revenue",
+          aggregation="sum", policy_tables=lambda pol: ("opportunities",) if pol.contract_value_source == "opportunities" else (),
+          formula="Σ annual amount × term_months ÷ 12 of won opportunities closed in the period "
+                  "(policy.opportunity_amount='total': Σ amount); "
+                  "policy.contract_value_source='subscriptions': Σ mrr × committed months of "
+                  "subscription periods starting in the period",
+          tables=("subscriptions",))
+def tcv(opportunities: pd.DataFrame | None, period: PeriodLike, *,
+        subscriptions: pd.DataFrame | None = None, by: str | list[str] | None = None,
+        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Total contract value signed in ``period`` (see :func:`contract_values`); ``value`` = TCV."""
-    out = contract_values(opportunities, period, **kwargs)
+    out = contract_values(opportunities, period, subscriptions=subscriptions, by=by,
+                          customers=customers, fx_rates=fx_rates, policy=policy)
     return out.assign(value=out["tcv"])
 
 
-def acv(opportunities, period, **kwargs) -> pd.DataFrame:
+@register("acv", label="ACV (signed)", unit="currency", good="up", family="revenue",
+          aggregation="sum", policy_tables=lambda pol: ("opportunities",) if pol.contract_value_source == "opportunities" else (),
+          formula="TCV × 12 ÷ max(term_months, 12) of won opportunities closed in the period "
+                  "(the first year's value); 'subscriptions': Σ mrr × min(committed months, 12)",
+          tables=("subscriptions",))
+def acv(opportunities: pd.DataFrame | None, period: PeriodLike, *,
+        subscriptions: pd.DataFrame | None = None, by: str | list[str] | None = None,
+        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Annual contract value signed in ``period`` (see :func:`contract_values`); ``value`` = ACV."""
-    out = contract_values(opportunities, period, **kwargs)
+    out = contract_values(opportunities, period, subscriptions=subscriptions, by=by,
+                          customers=customers, fx_rates=fx_rates, policy=policy)
     return out.assign(value=out["acv"])
 
 
+@register("revenue_backlog", label="Revenue backlog", unit="currency", good="up", family="revenue",
+          aggregation="level", columns={"subscriptions": ("committed_end_date",)},
+          formula="Σ over periods active at period end of mrr × committed months remaining after "
+                  "the period (min(committed_end_date, end_date) − period end)",
+          tables=("subscriptions",))
 def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                     fx_rates: pd.DataFrame | None = None,
@@ -843,119 +918,3 @@ def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_PO
 
 
 # ---------------------------------------------------------------------- catalogue
-def _kw(data, by, policy):
-    return {"by": by, "customers": data.customers, "fx_rates": data.fx_rates, "policy": policy}
-
-
-@register("mrr", label="MRR", unit="currency", good="up", family="revenue", headline=True,
-          formula="Σ mrr of subscription periods active in the period's last month "
-                  "(start_date ≤ month < end_date), in the reporting currency",
-          tables=("subscriptions",))
-def _kpi_mrr(data, period: Period, *, by, policy):
-    return mrr(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("arr", label="ARR", unit="currency", good="up", family="revenue", headline=True,
-          formula="12 × MRR at period end", tables=("subscriptions",))
-def _kpi_arr(data, period: Period, *, by, policy):
-    return arr(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("customers_active", label="Active customers", unit="count", good="up", family="revenue",
-          headline=True, formula="customers with MRR > 0 in the period's last month",
-          tables=("subscriptions",))
-def _kpi_customers_active(data, period: Period, *, by, policy):
-    return customers_active(data.subscriptions, period, **_kw(data, by, policy))
-
-
-def _register_line(kpi_id: str, line: str, label: str, good: str, formula: str) -> None:
-    def func(data, period: Period, *, by, policy):
-        return mrr_movement_kpi(data.subscriptions, period, line, **_kw(data, by, policy))
-
-    func.__name__ = f"_kpi_{kpi_id}"
-    register(kpi_id, label=label, unit="currency", good=good, family="revenue", formula=formula,
-             tables=("subscriptions",))(func)
-
-
-_register_line("mrr_new", "new", "New MRR", "up",
-               "Σ over the period's months of MRR of customers in their first active month")
-_register_line("mrr_expansion", "expansion", "Expansion MRR", "up",
-               "Σ over the period's months of constant-currency MRR increases of customers active "
-               "in both the month and the month before")
-_register_line("mrr_reactivation", "reactivation", "Reactivation MRR", "up",
-               "Σ over the period's months of MRR of returning customers (active now, inactive the "
-               "month before, not their first month)")
-_register_line("mrr_contraction", "contraction", "Contraction MRR", "down",
-               "Σ over the period's months of constant-currency MRR decreases of customers still "
-               "active (positive amount)")
-_register_line("mrr_churned", "churn", "Churned MRR", "down",
-               "Σ over the period's months of the previous month's MRR of customers who became "
-               "inactive (positive amount)")
-_register_line("mrr_net_change", "net_change", "Net MRR change", "up",
-               "MRR_end − MRR_start = new + expansion + reactivation − contraction − churn + "
-               "fx_impact")
-
-
-def _register_count(kpi_id: str, column: str, label: str, good: str, formula: str) -> None:
-    def func(data, period: Period, *, by, policy):
-        c = customer_counts(data.subscriptions, period, by=by, customers=data.customers,
-                            policy=policy)
-        return c.assign(value=c[column].astype("float64"))
-
-    func.__name__ = f"_kpi_{kpi_id}"
-    register(kpi_id, label=label, unit="count", good=good, family="revenue", formula=formula,
-             tables=("subscriptions",))(func)
-
-
-_register_count("customers_new", "customers_new", "New customers", "up",
-                "customers whose first active month (MRR > 0) is in the period")
-_register_count("customers_reactivated", "customers_reactivated", "Reactivated customers", "up",
-                "customers returning in the period after at least one inactive month")
-
-
-@register("arpa", label="ARPA", unit="currency", good="up", family="revenue",
-          formula="MRR at period end ÷ active customers at period end (policy.arpa_basis='end'); "
-                  "'average': Σ monthly MRR ÷ Σ monthly active customers",
-          tables=("subscriptions",))
-def _kpi_arpa(data, period: Period, *, by, policy):
-    return arpa(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("revenue_growth_rate", label="Recurring revenue growth", unit="ratio", good="up",
-          family="revenue",
-          formula="(MRR_end − MRR_end of previous period) ÷ MRR_end of previous period",
-          tables=("subscriptions",))
-def _kpi_revenue_growth_rate(data, period: Period, *, by, policy):
-    return revenue_growth_rate(data.subscriptions, period, **_kw(data, by, policy))
-
-
-def _contract_kw(data, by, policy):
-    if policy.contract_value_source == "opportunities":
-        data.require("opportunities", what="TCV/ACV (policy.contract_value_source='opportunities')")
-    return {"subscriptions": data.subscriptions, **_kw(data, by, policy)}
-
-
-@register("tcv", label="TCV (signed)", unit="currency", good="up", family="revenue",
-          formula="Σ annual amount × term_months ÷ 12 of won opportunities closed in the period "
-                  "(policy.opportunity_amount='total': Σ amount); "
-                  "policy.contract_value_source='subscriptions': Σ mrr × committed months of "
-                  "subscription periods starting in the period",
-          tables=("subscriptions",))
-def _kpi_tcv(data, period: Period, *, by, policy):
-    return tcv(data.opportunities, period, **_contract_kw(data, by, policy))
-
-
-@register("acv", label="ACV (signed)", unit="currency", good="up", family="revenue",
-          formula="TCV × 12 ÷ max(term_months, 12) of won opportunities closed in the period "
-                  "(the first year's value); 'subscriptions': Σ mrr × min(committed months, 12)",
-          tables=("subscriptions",))
-def _kpi_acv(data, period: Period, *, by, policy):
-    return acv(data.opportunities, period, **_contract_kw(data, by, policy))
-
-
-@register("revenue_backlog", label="Revenue backlog", unit="currency", good="up", family="revenue",
-          formula="Σ over periods active at period end of mrr × committed months remaining after "
-                  "the period (min(committed_end_date, end_date) − period end)",
-          tables=("subscriptions",))
-def _kpi_revenue_backlog(data, period: Period, *, by, policy):
-    return revenue_backlog(data.subscriptions, period, **_kw(data, by, policy))

@@ -78,7 +78,8 @@ def test_cache_one_build_per_frame_policy_and_grain(monkeypatch):
     assert len(calls) == 4
 
 
-def test_report_kpis_build_each_grid_once(sample, monkeypatch):
+def test_report_kpis_build_each_grid_once(monkeypatch):
+    sample = rk.load_sample()  # fresh frames: nothing cached for them yet
     calls = []
     real = G._build
     monkeypatch.setattr(G, "_build", lambda *a, **k: calls.append((k["grain"], k["convert"])) or real(*a, **k))
