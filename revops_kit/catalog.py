@@ -198,7 +198,12 @@ class KPI:
         pol = get_policy(policy)
         self.check(data, by=by_list, policy=pol)
         frame = self.call(data, p, by=by_list or None, policy=pol)
-        return _to_long(self, p, frame, by_list, extra_columns)
+        long = _to_long(self, p, frame, by_list, extra_columns)
+        if isinstance(frame, pd.DataFrame) and "n_missing_amount" in frame.columns:
+            # rows whose amount is unknown, per long row (read by the scorecard: a partly unknown
+            # sum is never compared with anything)
+            long.attrs["n_missing_amount"] = frame["n_missing_amount"].astype("float64").tolist()
+        return long
 
     def call(self, data, period: Period, *, by: list[str] | None, policy: MetricPolicy) -> pd.DataFrame:
         """Call the registered function on the dataset (its own result frame, not long format)."""

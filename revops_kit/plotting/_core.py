@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
 
-__all__ = ["set_style", "money_axis", "percent_axis", "plain_text", "waterfall", "line_chart",
+from ..formatting import format_money, money_tick_labels
+
+__all__ = ["set_style", "MoneyFormatter", "money_axis", "percent_axis", "plain_text", "waterfall", "line_chart",
            "PALETTE"]
 
 PALETTE = ["#1f5aa6", "#e07b39", "#3a9d5d", "#c0392b", "#7d5ba6", "#8c6d31", "#17becf", "#7f7f7f"]
@@ -31,18 +33,36 @@ def plain_text(value) -> str:
     """Data text safe for matplotlib (no mathtext interpretation of ``$``)."""
     return str(value).replace("$", r"\$")
 
+class MoneyFormatter(mticker.Formatter):
+    """Money tick labels from :func:`revops_kit.formatting.money_tick_labels`: one scale for the
+    axis (k, M, B) and as many decimals as the ticks need, so no two ticks read the same
+    (``1k, 1.25k, 1.5k``) and ``-0`` reads ``0``."""
+
+    def __init__(self):
+        self._labels: dict[float, str] = {}
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        self._labels = dict(zip(map(float, locs), money_tick_labels(locs)))
+
+    def __call__(self, x, pos=None):
+        label = self._labels.get(float(x))
+        return label if label is not None else money_tick_labels([x])[0]
+
+    def format_ticks(self, values):
+        self.set_locs(values)
+        return money_tick_labels(values)
+
+
 def _money_fmt(x, _pos=None) -> str:
-    ax = abs(x)
-    if ax >= 1e6:
-        return f"{x / 1e6:,.1f}M"
-    if ax >= 1e3:
-        return f"{x / 1e3:,.0f}k"
-    return f"{x:,.0f}"
+    """One amount as a short label (bar annotations): ``1.23M``, ``350k``, ``4,166``."""
+    return format_money(x)
+
 
 def money_axis(ax, axis: str = "y") -> None:
-    """Format an axis as money (1.2M, 350k)."""
+    """Format an axis as money (0.5M, 1M, 1.5M; the unit belongs in the axis label)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(mticker.FuncFormatter(_money_fmt))
+    target.set_major_formatter(MoneyFormatter())
 
 def percent_axis(ax, axis: str = "y", decimals: int = 0) -> None:
     """Format an axis holding fractions as percentages."""
