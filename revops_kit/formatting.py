@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = ["UNKNOWN", "is_unknown", "format_money", "format_percent", "format_points",
            "format_change", "format_count", "format_number", "format_value", "money_tick_labels",
-           "count_tick_labels", "format_table", "table_html", "text_table", "plain_float"]
+           "count_tick_labels", "distinct_money_labels", "format_table", "table_html", "text_table", "plain_float"]
 
 #: How an unknown value is shown.
 UNKNOWN = "—"
@@ -195,6 +195,34 @@ def money_tick_labels(values: Iterable[float], *, max_decimals: int = 6) -> list
         if len(set(shown)) == len(set(finite)) or cap >= 15:
             return labels
         cap += 1
+
+
+def distinct_money_labels(values: Iterable[float], *, max_decimals: int = 6) -> list[str]:
+    """Short money labels (``4k``, ``21k``, ``1.2M``; each value its own scale) with the fewest
+    decimals that keep distinct values apart, e.g. amount-band edges ``1,100 / 1,200`` read
+    ``1.1k / 1.2k``, not ``1k / 1k``.
+
+    >>> distinct_money_labels([4079.04, 20530.62, 56631.06])
+    ['4k', '21k', '57k']
+    >>> distinct_money_labels([1100, 1200, 1300])
+    ['1.1k', '1.2k', '1.3k']
+    """
+    vals = [float(v) for v in values]
+
+    def one(v: float, d: int) -> str:
+        if not math.isfinite(v):
+            return UNKNOWN
+        for threshold, suffix in _SCALES:
+            if abs(v) >= threshold:
+                return f"{_clean_zero(round(v / threshold, d)):,.{d}f}{suffix}"
+        return f"{_clean_zero(round(v, d)):,.{d}f}"
+
+    wanted = len({v for v in vals if math.isfinite(v)})
+    for d in range(max_decimals + 1):
+        labels = [one(v, d) for v in vals]
+        if len({lab for lab, v in zip(labels, vals) if math.isfinite(v)}) == wanted:
+            return labels
+    return labels
 
 
 def count_tick_labels(values: Iterable[float]) -> list[str]:

@@ -18,7 +18,7 @@ USD rows were multiplied by the USD rate 1.0 and so counted as EUR, while the EU
 MRR came out as USD amount + EUR amount (6,737,169 "EUR" for 2025-Q4 where 6,237,378 is right).
 Rebase the table first (the report context does).
 
-This module is a leaf: it imports nothing from the package but the errors.
+This module is a leaf: it imports nothing from the package but the errors and policies.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import RevOpsError, RevOpsWarning
+from .policies import get_policy
 
 __all__ = ["FxError", "FxWarning", "fx_base_currency", "rebase_fx_rates", "cross_rate",
-           "convert", "check_fx_coverage", "fx_currencies"]
+           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency"]
 
 #: Tolerance for "the rate is 1" when finding the base currency.
 _ONE = 1e-12
@@ -233,3 +234,28 @@ def check_fx_coverage(fx_rates: pd.DataFrame | None, to: str, months: Iterable, 
         shown = ", ".join(f"{c} {m:%Y-%m}" for c, m in gaps[:8]) + (" …" if len(gaps) > 8 else "")
         raise FxError(f"fx_rates: {len(gaps)} currency-month(s) cannot be converted to {to} "
                       f"(no rate for the currency or for {to} in that month): {shown}")
+
+
+def with_reporting_currency(data, currency: str | None, policy=None):
+    """``(data, policy)`` set up to report in ``currency``: the dataset with its ``fx_rates``
+    rebased onto ``currency`` (:func:`rebase_fx_rates`; a fresh derived-frame cache) and the
+    policy with ``reporting_currency=currency``. Every KPI computed from the pair is in
+    ``currency``. ``currency=None`` keeps the policy's. ``data`` is not modified.
+
+    >>> import revops_kit as rk
+    >>> d, pol = with_reporting_currency(rk.load_sample(), "EUR")
+    >>> pol.reporting_currency, fx_base_currency(d.fx_rates)
+    ('EUR', 'EUR')
+    """
+    import dataclasses
+
+    pol = get_policy(policy)
+    currency = str(currency) if currency else pol.reporting_currency
+    fx = getattr(data, "fx_rates", None)
+    if fx is not None and len(fx) and fx_base_currency(fx) != currency:
+        rebased = rebase_fx_rates(fx, currency)
+        fields = {f.name for f in dataclasses.fields(data)}
+        data = dataclasses.replace(data, fx_rates=rebased, **({"_derived": {}} if "_derived" in fields else {}))
+    if pol.reporting_currency != currency:
+        pol = pol.replace(reporting_currency=currency)
+    return data, pol

@@ -668,19 +668,25 @@ def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = 
 
 
 # ---------------------------------------------------------------------- the ten-minute diagnostic
-def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: str = "USD",
+def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: str | None = None,
               n_weakest: int = 3, width: int = 100) -> str:
     """A one-screen health check of ``period``: the scorecard KPIs against baseline and target, the
     ``n_weakest`` weakest areas named, and the targets that could not be judged.
 
-    Text only (what ``revops diagnose`` prints). The **baseline** is what "normal" was before
+    Text only (what ``revops diagnose`` prints), in ``currency`` (default: the policy's reporting
+    currency) converted through cross rates. The **baseline** is what "normal" was before
     the period: the target table's ``baseline`` when given, else the mean of the KPI over the four
     prior periods (fully known ones only). "vs base" and "vs prev" are the changes against the
     baseline and the previous period (relative, or in points for rates); attainment and status are
     as in :func:`scorecard`. No change is printed that was computed from unknown values; the
     weakest areas are only KPIs below target or worse than baseline (:func:`weakest_areas`).
     """
+    from .fx import with_reporting_currency
+
     p = as_period(period)
+    # the numbers in ``currency``, not only the labels (fx_rates rebased through cross rates)
+    data, policy = with_reporting_currency(data, currency, policy)
+    currency = policy.reporting_currency
     sc = scorecard(data, p, as_of=as_of, policy=policy, n_history=5)
     judged = sc[sc["status"] != "unknown KPI"]
     head = (f"{'KPI':<38}{'actual':>13}{'target':>13}{'attain':>8}{'vs base':>11}"

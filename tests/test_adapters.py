@@ -326,7 +326,7 @@ def test_mapping_on_the_command_line():
                                  "--format", "json"], capture_output=True, text=True)
     assert kpis.returncode == 0, kpis.stderr
     # (1250 + 480.50) EUR x 1.0720 + 12400 CHF x 1.0950, each row rounded to cents
-    assert json.loads(kpis.stdout)[0]["value"] == pytest.approx(1340.00 + 515.10 + 13578.00)
+    assert json.loads(kpis.stdout)["kpis"][0]["value"] == pytest.approx(1340.00 + 515.10 + 13578.00)
     bad = subprocess.run(cmd + ["validate", "--data", str(FIX / "mapping"), "--mapping",
                                 str(FIX / "hubspot" / "pipelines.json")], capture_output=True, text=True)
     assert bad.returncode == 1 and "expected a mapping with a 'tables:' section" in bad.stderr

@@ -119,3 +119,34 @@ def test_text_table_never_uses_scientific_notation():
     assert "82894755.84" in text and "0.00000012" in text and "—" in text
     assert "3000000000000000" in text
     assert text.splitlines()[0].split() == ["kpi", "value", "denominator"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e9, allow_nan=False), min_size=1, max_size=6, unique=True))
+def test_distinct_money_labels_keep_distinct_values_apart(values):
+    """Amount-band edges (quartiles) must never share a label: two bands would become one."""
+    vals = sorted(values)
+    if any(b - a < 1e-6 * max(1.0, b) for a, b in zip(vals, vals[1:])):
+        return  # closer than the labels' six decimals can tell apart
+    labels = f.distinct_money_labels(vals)
+    assert len(set(labels)) == len(labels), (vals, labels)
+
+
+def test_pipeline_amount_bands_never_merge():
+    from revops_kit.forecast.pipeline_forecast import _band_labels
+
+    labels = _band_labels([1100.0, 1200.0, 1300.0])
+    assert labels == ["< 1.1k", "1.1k-1.2k", "1.2k-1.3k", ">= 1.3k"]  # was 1k-1k twice
+
+
+def test_revops_kpis_table_has_no_scientific_notation(tiny_dir):
+    from click.testing import CliRunner
+
+    from revops_kit.cli import main
+
+    result = CliRunner().invoke(main, ["kpis", "--data", str(tiny_dir), "--period", "2024-Q1",
+                                       "--kpi", "mrr", "--kpi", "arr", "--kpi", "arpa"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("2024-Q1")]
+    assert len(lines) == 3 and "e+" not in result.output and "NaN" not in result.output
+    assert lines[0].split()[:4] == ["2024-Q1", "mrr", "all", "1400.5"]  # 150 + 50.5 + 1000 EUR x 1.2

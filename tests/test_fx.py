@@ -134,3 +134,18 @@ def test_sample_kpis_in_eur_equal_the_usd_figures_converted_by_hand(sample):
         warnings.simplefilter("ignore", rk.RevOpsWarning)
         buggy = rk.compute_kpis(sample, "2025-Q4", ["mrr"], policy=eur)["value"].item()
     assert round(buggy) == 6_737_169 and not np.isclose(buggy, got["mrr"])
+
+
+def test_with_reporting_currency_and_diagnose_in_eur(sample):
+    with_eur, pol = fx.with_reporting_currency(sample, "EUR")
+    assert pol.reporting_currency == "EUR" and fx.fx_base_currency(with_eur.fx_rates) == "EUR"
+    assert sample.fx_rates is not with_eur.fx_rates and fx.fx_base_currency(sample.fx_rates) == "USD"
+    assert with_eur._derived is not sample._derived  # no shared cache between the two currencies
+    same, pol_usd = fx.with_reporting_currency(sample, "USD")
+    assert same is sample and pol_usd.reporting_currency == "USD"
+    # diagnose --currency EUR converts the numbers, not only the labels (was: USD figures as "EUR")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rk.RevOpsWarning)
+        text = rk.diagnosis(sample, "2025-Q4", currency="EUR")
+    mrr = next(x for x in text.splitlines() if x.startswith("MRR "))
+    assert "EUR 6.24M" in mrr  # USD 6,907,896 / 1.1075

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..formatting import distinct_money_labels
 from .._common import as_list, attach_columns
 from ..errors import MissingTableError, RevOpsError
 from ..periods import Period, PeriodLike, as_period
@@ -180,13 +181,13 @@ def _features(snap: pd.DataFrame, at, end, bands: np.ndarray) -> pd.DataFrame:
 
 
 def _band_labels(bands) -> list[str]:
-    def k(v):
-        return f"{v / 1000:,.0f}k" if abs(v) >= 1000 else f"{v:,.0f}"
-
+    # distinct edges get distinct labels (1.1k-1.2k, not 1k-1k: two bands would merge into one
+    # category of the model)
     edges = list(bands)
-    labels = [f"< {k(edges[0])}"]
-    labels += [f"{k(a)}-{k(b)}" for a, b in zip(edges[:-1], edges[1:])]
-    labels.append(f">= {k(edges[-1])}")
+    k = dict(zip(edges, distinct_money_labels(edges)))
+    labels = [f"< {k[edges[0]]}"]
+    labels += [f"{k[a]}-{k[b]}" for a, b in zip(edges[:-1], edges[1:])]
+    labels.append(f">= {k[edges[-1]]}")
     return labels
 
 

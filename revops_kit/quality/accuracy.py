@@ -73,11 +73,11 @@ def _billing_checks() -> list[Check]:
 
     return [
         Check("opportunities.customer_id:won_deal_has_subscription", "consistency", "opportunities",
-               "customer_id", "a won new-business deal closed in the period has a subscription starting "
-               "within window_days of its close date (CRM ↔ billing)", run_has_sub, True),
+              "customer_id", "a won new-business deal closed in the period has a subscription starting "
+              "within window_days of its close date (CRM ↔ billing)", run_has_sub, True),
         Check("opportunities.amount:won_deal_matches_billing", "consistency", "opportunities", "amount",
-               "a won new-business deal's amount (annual) is within tolerance of 12 × its first MRR "
-               "(CRM ↔ billing)", run_amount, True),
+              "a won new-business deal's amount (annual) is within tolerance of 12 × its first MRR "
+              "(CRM ↔ billing)", run_amount, True),
     ]
 
 
@@ -103,7 +103,7 @@ def _run_paying_in_crm(ctx: CheckContext) -> Outcome | None:
     reason = np.where(~in_customers, "no account in customers",
                       np.where(~has_opp, "no opportunity in the CRM", ""))
     return Outcome(rows, (~in_customers | ~has_opp).astype(bool), pd.DataFrame({"reason": reason}, index=rows.index),
-                    table_rows=False)
+                   table_rows=False)
 
 
 @register_checks("consistency")

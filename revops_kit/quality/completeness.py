@@ -33,5 +33,5 @@ def _completeness_checks(data) -> list[Check]:
                 return Outcome(rows, blank.astype(bool))
 
             checks.append(Check(f"{table}.{col}:not_blank", "completeness", table, col,
-                                 f"{table}.{col} is filled", run, table in CRM_TABLES))
+                                f"{table}.{col} is filled", run, table in CRM_TABLES))
     return checks

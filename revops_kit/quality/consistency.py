@@ -29,7 +29,7 @@ def _consistency_checks(data) -> list[Check]:
                 return Outcome(rows, ~bool_column(rows, "is_closed").fillna(False).astype(bool))
 
             checks.append(Check("opportunities.is_won:won_implies_closed", "consistency", "opportunities",
-                                 "is_won", "a won opportunity is closed", run_won_closed, True))
+                                "is_won", "a won opportunity is closed", run_won_closed, True))
         if "is_won" in opps.columns or "is_closed" in opps.columns:
             def run_stage(ctx):
                 rows = ctx.scope("opportunities")
@@ -45,8 +45,8 @@ def _consistency_checks(data) -> list[Check]:
                 return Outcome(rows.loc[mask], bad.loc[mask])
 
             checks.append(Check("opportunities.stage:matches_outcome", "consistency", "opportunities", "stage",
-                                 "the stage name agrees with is_won / is_closed (…Won ⇔ won, …Lost ⇒ lost)",
-                                 run_stage, True))
+                                "the stage name agrees with is_won / is_closed (…Won ⇔ won, …Lost ⇒ lost)",
+                                run_stage, True))
         if "probability" in opps.columns:
             def run_prob(ctx):
                 rows = ctx.scope("opportunities")
@@ -57,8 +57,8 @@ def _consistency_checks(data) -> list[Check]:
                 return Outcome(rows, (rows["probability"] - expected).abs() > 1e-9)
 
             checks.append(Check("opportunities.probability:matches_outcome", "consistency", "opportunities",
-                                 "probability", "a closed won deal has probability 1 and a lost one 0",
-                                 run_prob, True))
+                                "probability", "a closed won deal has probability 1 and a lost one 0",
+                                run_prob, True))
         if "forecast_category" in opps.columns:
             def run_fc(ctx):
                 rows = ctx.scope("opportunities")
@@ -69,8 +69,8 @@ def _consistency_checks(data) -> list[Check]:
                 return Outcome(rows, bad.fillna(False).astype(bool))
 
             checks.append(Check("opportunities.forecast_category:matches_outcome", "consistency",
-                                 "opportunities", "forecast_category",
-                                 "won ⇒ closed, lost ⇒ omitted, open ⇒ not closed", run_fc, True))
+                                "opportunities", "forecast_category",
+                                "won ⇒ closed, lost ⇒ omitted, open ⇒ not closed", run_fc, True))
     hist = data.opportunity_history
     if opps is not None and hist is not None:
         def run_hist(ctx):
@@ -92,9 +92,9 @@ def _consistency_checks(data) -> list[Check]:
             return Outcome(last, (last["stage"] != expected).fillna(True).astype(bool), detail)
 
         checks.append(Check("opportunity_history.stage:matches_current", "consistency",
-                             "opportunity_history", "stage",
-                             "the latest stage in the history is the opportunity's current stage",
-                             run_hist, True))
+                            "opportunity_history", "stage",
+                            "the latest stage in the history is the opportunity's current stage",
+                            run_hist, True))
     subs = data.subscriptions
     if subs is not None and "product" in subs.columns:
         def run_overlap(ctx):
@@ -111,6 +111,6 @@ def _consistency_checks(data) -> list[Check]:
             return Outcome(rows, overlap.loc[rows.index], detail)
 
         checks.append(Check("subscriptions.start_date:no_overlap", "consistency", "subscriptions", "start_date",
-                             "a customer's periods of one product do not overlap (no double counting)",
-                             run_overlap))
+                            "a customer's periods of one product do not overlap (no double counting)",
+                            run_overlap))
     return checks

@@ -67,10 +67,12 @@ def isin_known(values: pd.Series, known) -> pd.Series:
 
 
 def in_period(dates: pd.Series, p: Period) -> pd.Series:
+    """True where a date is in the period ``[start, end)`` or missing (a blank date never hides a row)."""
     return (dates.isna() | ((dates >= p.start) & (dates < p.end))).astype(bool)
 
 
 def bool_column(frame: pd.DataFrame, col: str) -> pd.Series:
+    """``frame[col]`` as a nullable boolean (all ``<NA>`` when the column is absent)."""
     if col not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="boolean")
     return frame[col].astype("boolean")
@@ -84,6 +86,7 @@ def closed_flag(opps: pd.DataFrame) -> pd.Series:
 
 
 def won_flag(opps: pd.DataFrame) -> pd.Series:
+    """Won according to ``is_won``, else to the stage name (… Won)."""
     stage = opps["stage"].astype("string") if "stage" in opps.columns else pd.Series(pd.NA, index=opps.index, dtype="string")
     by_stage = stage.str.contains(r"\bwon\b", case=False, regex=True)
     return bool_column(opps, "is_won").fillna(by_stage.astype("boolean")).fillna(False).astype(bool)
@@ -101,6 +104,7 @@ def _labels_overlap(labels: pd.Series, p: Period) -> pd.Series:
 
 
 def scope_mask(ctx: CheckContext, name: str) -> pd.Series:
+    """Rows of table ``name`` in scope of the context's period (see the module docstring)."""
     frame, p = ctx.table(name), ctx.p
     if name == "customers":
         if "created_at" not in frame.columns:

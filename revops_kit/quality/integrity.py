@@ -30,8 +30,8 @@ def _integrity_checks(data) -> list[Check]:
             return Outcome(rows, ~isin_known(rows[cc.column], ctx.table(parent)[parent_col]))
 
         checks.append(Check(f"{child}.{cc.column}:{cc.name}", "integrity", child, cc.column,
-                             f"every {child}.{cc.column} exists in {parent}", run,
-                             child in CRM_TABLES))
+                            f"every {child}.{cc.column} exists in {parent}", run,
+                            child in CRM_TABLES))
     opps = data.opportunities
     if opps is not None and "customer_id" in opps.columns:
         def run_account(ctx):
@@ -40,7 +40,7 @@ def _integrity_checks(data) -> list[Check]:
             return Outcome(rows, rows["customer_id"].isna().astype(bool))
 
         checks.append(Check("opportunities.customer_id:won_deal_has_account", "integrity", "opportunities",
-                             "customer_id", "a won opportunity is linked to an account", run_account, True))
+                            "customer_id", "a won opportunity is linked to an account", run_account, True))
     if opps is not None and data.opportunity_history is not None:
         def run_has_hist(ctx):
             rows = ctx.scope("opportunities")
@@ -48,8 +48,8 @@ def _integrity_checks(data) -> list[Check]:
             return Outcome(rows, ~isin_known(rows["opportunity_id"], known))
 
         checks.append(Check("opportunities.opportunity_id:has_history", "integrity", "opportunities",
-                             "opportunity_id", "an opportunity has at least one stage-history row",
-                             run_has_hist, True))
+                            "opportunity_id", "an opportunity has at least one stage-history row",
+                            run_has_hist, True))
     leads = data.leads
     if leads is not None and {"converted_at", "customer_id"} <= set(leads.columns):
         def run_lead(ctx):
@@ -58,5 +58,5 @@ def _integrity_checks(data) -> list[Check]:
             return Outcome(rows, rows["customer_id"].isna().astype(bool))
 
         checks.append(Check("leads.customer_id:converted_has_customer", "integrity", "leads", "customer_id",
-                             "a converted lead is linked to its customer", run_lead, True))
+                            "a converted lead is linked to its customer", run_lead, True))
     return checks

@@ -41,6 +41,7 @@ class QualityRun:
 
 
 def run_checks(data, period, config, policy, dimensions=DIMENSIONS) -> QualityRun:
+    """Run every applicable check of ``dimensions`` for ``period`` once (checks with nothing in scope are left out)."""
     p = as_period(period)
     ctx = CheckContext(data, p, config, get_policy(policy))
     results = []
@@ -53,6 +54,7 @@ def run_checks(data, period, config, policy, dimensions=DIMENSIONS) -> QualityRu
 
 
 def failing_rows_of(check: Check, out: Outcome) -> pd.DataFrame:
+    """The failing rows of one check's outcome, with its explanation columns and the 1-based ``row``."""
     rows = with_detail(out.rows.loc[out.failed.to_numpy()], out.detail)
     if out.table_rows:
         rows.insert(0, "row", [int(i) + 1 if isinstance(i, (int, np.integer)) else i for i in rows.index])
@@ -60,6 +62,7 @@ def failing_rows_of(check: Check, out: Outcome) -> pd.DataFrame:
 
 
 def unknown_check_error(data, check: str) -> UnknownCheckError:
+    """An :class:`UnknownCheckError` for ``check`` naming close matches among the checks of ``data``."""
     import difflib
 
     ids = [c.id for c in checks_for(data)]
@@ -70,6 +73,7 @@ def unknown_check_error(data, check: str) -> UnknownCheckError:
 
 
 def examples_frame(run: QualityRun, data, check: str, columns, n, sort_by, ascending) -> pd.DataFrame:
+    """Up to ``n`` failing rows of ``check`` from ``run`` for display (a ``note`` row when it does not apply)."""
     if check in run.by_id:
         rows = failing_rows_of(*run.by_id[check])
     elif check in {c.id for c in checks_for(data)}:  # applies, but nothing in scope this period

@@ -26,6 +26,7 @@ __all__ = [
 
 
 def weighted_score(checks: pd.DataFrame, weights: Mapping[str, float]) -> tuple[float, dict]:
+    """CRM quality score (0-100) and the per-dimension values S_d over the CRM checks."""
     crm = checks[checks["crm"].astype(bool)]
     parts = {}
     for d in DIMENSIONS:
@@ -39,6 +40,7 @@ def weighted_score(checks: pd.DataFrame, weights: Mapping[str, float]) -> tuple[
 
 
 def check_weights(weights: Mapping[str, float]) -> None:
+    """Raise ``ValueError`` unless ``weights`` maps dimensions to non-negative numbers."""
     unknown = sorted(set(weights) - set(DIMENSIONS))
     if unknown or any(w < 0 for w in weights.values()):
         raise ValueError(f"crm_quality_score: weights must map {DIMENSIONS} to non-negative numbers, "
@@ -46,6 +48,7 @@ def check_weights(weights: Mapping[str, float]) -> None:
 
 
 def score_frame(checks: pd.DataFrame, weights) -> pd.DataFrame:
+    """One row: the score, the number of CRM checks and S_d per dimension."""
     score, parts = weighted_score(checks, weights)
     row = {"value": score, "checks": int(checks["crm"].astype(bool).sum())}
     row.update({d: parts.get(d, np.nan) for d in DIMENSIONS})
@@ -53,6 +56,7 @@ def score_frame(checks: pd.DataFrame, weights) -> pd.DataFrame:
 
 
 def summary_frame(checks: pd.DataFrame, weights) -> pd.DataFrame:
+    """One row per dimension: value over all tables and over the CRM checks, weight, contribution."""
     _, parts = weighted_score(checks, weights)
     total_w = sum(weights.get(d, 0.0) for d in parts) or np.nan
     rows = []
@@ -66,6 +70,7 @@ def summary_frame(checks: pd.DataFrame, weights) -> pd.DataFrame:
 
 
 def scorecard_frame(checks: pd.DataFrame) -> pd.DataFrame:
+    """Pass rate by table (rows) and dimension (columns), plus ``failed_rows``."""
     if checks.empty:
         return pd.DataFrame(columns=["table", *DIMENSIONS, "failed_rows"])
     g = checks.groupby(["table", "dimension"]).agg(passed=("passed", "sum"), checked=("checked", "sum"))
@@ -78,6 +83,7 @@ def scorecard_frame(checks: pd.DataFrame) -> pd.DataFrame:
 
 
 def trend_rows(p: Period, checks: pd.DataFrame, weights) -> list[dict]:
+    """Rows of the trend frame for one period: each dimension and the score ÷ 100."""
     rows = []
     for d in DIMENSIONS:
         sub = checks[checks["dimension"] == d]
@@ -91,12 +97,14 @@ def trend_rows(p: Period, checks: pd.DataFrame, weights) -> list[dict]:
 
 
 def worst_frame(checks: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` failing checks with the lowest pass rate (ties: most failures first)."""
     bad = checks[checks["failed"] > 0]
     bad = bad.sort_values(["value", "failed", "check"], ascending=[True, False, True], kind="stable")
     return bad.head(n)[["check", "dimension", "description", "checked", "failed", "value"]].reset_index(drop=True)
 
 
 def offenders_frame(run: QualityRun, by: str, n: int) -> pd.DataFrame:
+    """Failures per value of ``by`` over every check whose rows carry a ``by`` column."""
     parts = []
     for check, out in run.results:
         if by not in out.rows.columns or not out.failed.any():
@@ -118,6 +126,7 @@ def offenders_frame(run: QualityRun, by: str, n: int) -> pd.DataFrame:
 
 
 def costs_frame(run: QualityRun) -> pd.DataFrame:
+    """What the failures cost: annual money or records behind each failing check (see ``dq_costs``)."""
     ctx = run.ctx
     mrr_end = mrr_at_end(ctx)
     rows = []
@@ -153,6 +162,7 @@ def costs_frame(run: QualityRun) -> pd.DataFrame:
 
 
 def aggregate_checks(checks: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The checks' pass rates summed per column, per table or for the dataset (``level``)."""
     keys = {"column": ["table", "column"], "table": ["table"], "dataset": []}
     if level not in keys:
         raise ValueError(f"level must be 'column', 'table' or 'dataset', got {level!r}")

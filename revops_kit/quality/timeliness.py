@@ -34,9 +34,9 @@ def _timeliness_checks(data) -> list[Check]:
             return Outcome(rows, stale.astype(bool), detail)
 
         checks.append(Check("opportunities.close_date:not_stale", "timeliness", "opportunities", "close_date",
-                             "an opportunity open at the period end has a close date on or after it "
-                             "(the close date recorded by then, from the stage history when there is one)",
-                             run_stale, True))
+                            "an opportunity open at the period end has a close date on or after it "
+                            "(the close date recorded by then, from the stage history when there is one)",
+                            run_stale, True))
     if opps is not None and data.opportunity_history is not None:
         def run_inactive(ctx):
             rows = open_at_end(ctx)
@@ -51,8 +51,8 @@ def _timeliness_checks(data) -> list[Check]:
             return Outcome(rows, (idle > ctx.config.inactivity_days).astype(bool), detail)
 
         checks.append(Check("opportunities.changed_at:recent_activity", "timeliness", "opportunities",
-                             "changed_at", "an opportunity open at the period end changed within "
-                             "inactivity_days before it", run_inactive, True))
+                            "changed_at", "an opportunity open at the period end changed within "
+                            "inactivity_days before it", run_inactive, True))
     for table in FRESHNESS_TABLES:
         frame = getattr(data, table)
         col = TABLES[table].date_column
@@ -70,6 +70,6 @@ def _timeliness_checks(data) -> list[Check]:
             return Outcome(rows, pd.Series([lag > ctx.config.freshness_days]), table_rows=False)
 
         checks.append(Check(f"{table}.{col}:fresh", "timeliness", table, col,
-                             f"the newest {table} row is at most freshness_days old at the period end",
-                             run, table in CRM_TABLES))
+                            f"the newest {table} row is at most freshness_days old at the period end",
+                            run, table in CRM_TABLES))
     return checks

@@ -32,7 +32,7 @@ def _uniqueness_checks(data) -> list[Check]:
                 return Outcome(rows, dup.loc[rows.index].astype(bool))
 
             checks.append(Check(f"{table}.{'+'.join(key)}:unique", "uniqueness", table, "+".join(key),
-                                 f"{table}: {' + '.join(key)} is unique", run, table in CRM_TABLES))
+                                f"{table}: {' + '.join(key)} is unique", run, table in CRM_TABLES))
     cust = data.customers
     if cust is not None and ("name" in cust.columns or "domain" in cust.columns):
         def run_dups(ctx):
@@ -43,6 +43,6 @@ def _uniqueness_checks(data) -> list[Check]:
             return Outcome(rows, failed, detail)
 
         checks.append(Check("customers.name:likely_duplicate", "uniqueness", "customers", "name",
-                             "an account is not a likely duplicate of an older one "
-                             "(same normalised name or web domain)", run_dups, True))
+                            "an account is not a likely duplicate of an older one "
+                            "(same normalised name or web domain)", run_dups, True))
     return checks

@@ -1,6 +1,7 @@
 """Validity checks: a value outside its domain.
 
-The schema's allowed values and bounds, ISO codes and period labels, dates in the wrong order (the
+The schema's own pandera value checks (allowed values and bounds, ISO codes, period labels;
+:func:`revops_kit.schema.column_checks`) run on the period's scoped rows, dates in the wrong order (the
 schema's single-table date checks plus a few more), malformed web domains, won deals at 0.
 """
 
@@ -8,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..periods import Period
-from ..schema import CROSS_CHECKS, TABLES
+from ..schema import CROSS_CHECKS, TABLES, column_checks, value_check_failures
 from .checks import Check, Outcome, register_checks
 from .config import CRM_TABLES
 from .context import won_flag
@@ -18,33 +18,19 @@ from .normalise import DOMAIN_RE
 __all__ = []
 
 
-def _domain_mask(col, values: pd.Series) -> pd.Series | None:
-    """True where a present value is outside the schema's domain for ``col``."""
-    bad = pd.Series(False, index=values.index)
+def _domain_failures(ctx, table: str, column: str) -> pd.Series:
+    """True where a present in-scope value of ``table.column`` fails one of the schema's pandera
+    value checks (run once per table and period on the scoped rows, see
+    :func:`revops_kit.schema.value_check_failures`). A check that cannot run on the column at all
+    (e.g. a bound on text) fails every present value."""
+    rows = ctx.scope(table)
+    cases = ctx.cached(("value_checks", table), lambda: value_check_failures(table, rows))
+    cases = cases[cases["column"] == column]
+    values = rows[column]
     present = values.notna()
-    if col.allowed is not None:
-        bad |= present & ~values.isin(list(col.allowed))
-    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    if numeric:
-        if col.ge is not None:
-            bad |= present & (values < col.ge)
-        if col.gt is not None:
-            bad |= present & (values <= col.gt)
-        if col.le is not None:
-            bad |= present & (values > col.le)
-    if col.kind == "currency":
-        bad |= present & ~values.astype("string").str.fullmatch(r"[A-Z]{3}").fillna(False).astype(bool)
-    if col.kind == "period":
-        labels = values[present]
-        ok = {}
-        for label in labels.unique():
-            try:
-                Period.parse(label)
-                ok[label] = True
-            except ValueError:
-                ok[label] = False
-        bad |= present & ~values.map(ok).fillna(True).astype(bool)
-    return bad.astype(bool)
+    if cases["index"].isna().any():
+        return present.astype(bool)
+    return (present & rows.index.isin(cases["index"].tolist())).astype(bool)
 
 
 @register_checks("validity")
@@ -55,9 +41,7 @@ def _validity_checks(data) -> list[Check]:
         if frame is None:
             continue
         for col in spec.columns:
-            has_rule = (col.allowed is not None or col.ge is not None or col.gt is not None
-                        or col.le is not None or col.kind in ("currency", "period"))
-            if not has_rule or col.name not in frame.columns:
+            if not column_checks(col) or col.name not in frame.columns:  # the schema declares no value check
                 continue
             rule = []
             if col.allowed is not None:
@@ -71,13 +55,13 @@ def _validity_checks(data) -> list[Check]:
                 rule.append("a period label")
 
             def run(ctx, table=table, col=col):
+                failed = _domain_failures(ctx, table, col.name)
                 rows = ctx.scope(table)
-                values = rows[col.name]
-                rows = rows.loc[values.notna()]
-                return Outcome(rows, _domain_mask(col, rows[col.name]))
+                present = rows[col.name].notna()
+                return Outcome(rows.loc[present], failed.loc[present])
 
             checks.append(Check(f"{table}.{col.name}:in_domain", "validity", table, col.name,
-                                 f"{table}.{col.name} is {' and '.join(rule)}", run, table in CRM_TABLES))
+                                f"{table}.{col.name} is {' and '.join(rule)}", run, table in CRM_TABLES))
 
     # date order checks of the schema plus a few more
     orders = [(c.tables[0], c.column, c.name, c.func) for c in CROSS_CHECKS if len(c.tables) == 1
@@ -107,7 +91,7 @@ def _validity_checks(data) -> list[Check]:
             return Outcome(rows, func(rows).reindex(rows.index).fillna(False).astype(bool))
 
         checks.append(Check(f"{table}.{column}:{name}", "validity", table, column,
-                             f"{table}: {name.replace('_', ' ')}", run, table in CRM_TABLES))
+                            f"{table}: {name.replace('_', ' ')}", run, table in CRM_TABLES))
 
     cust = data.customers
     if cust is not None and "domain" in cust.columns:
@@ -121,7 +105,7 @@ def _validity_checks(data) -> list[Check]:
             return Outcome(rows, ~ok)
 
         checks.append(Check("customers.domain:well_formed", "validity", "customers", "domain",
-                             "customers.domain looks like a web domain (name.tld)", run_domain, True))
+                            "customers.domain looks like a web domain (name.tld)", run_domain, True))
     opps = data.opportunities
     if opps is not None:
         def run_won_amount(ctx):
@@ -130,5 +114,5 @@ def _validity_checks(data) -> list[Check]:
             return Outcome(rows, (rows["amount"] <= 0).astype(bool))
 
         checks.append(Check("opportunities.amount:won_amount_positive", "validity", "opportunities",
-                             "amount", "a won opportunity has an amount > 0", run_won_amount, True))
+                            "amount", "a won opportunity has an amount > 0", run_won_amount, True))
     return checks
