@@ -23,7 +23,7 @@ from .parsing import NA_VALUES as _NA_VALUES
 from .periods import Period, PeriodLike, as_period
 from .schema import TABLE_NAMES, TABLES, _failure, format_failures, validation_report
 
-__all__ = ["RevOpsData", "load", "load_sample", "from_frames", "parse_table", "validation_summary",
+__all__ = ["RevOpsData", "load", "load_sample", "load_export", "from_frames", "parse_table", "validation_summary",
            "SAMPLE_DIR"]
 
 #: The committed sample dataset.
@@ -578,6 +578,27 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
             setattr(data, name, frame)
         data.notes.append(f"kept the rows relevant to {window} (rules: revops_kit.adapters.warehouse)")
     return data
+
+
+EXPORT_ADAPTERS = ("salesforce", "hubspot", "stripe")
+
+
+def load_export(kind: str, folder: str | Path, *, validate: bool = True, **kwargs) -> RevOpsData:
+    """Load a folder of CRM or billing exports (``kind`` = ``"salesforce"``, ``"hubspot"`` or
+    ``"stripe"``) as a validated :class:`RevOpsData`; ``kwargs`` go to the adapter's ``to_frames``
+    (for example ``owners=`` for HubSpot, ``id_field=`` for Stripe). The adapter's notes are kept
+    in ``data.notes``."""
+    import importlib
+    import inspect
+
+    if kind not in EXPORT_ADAPTERS:
+        raise ValueError(f"load_export: kind must be one of {EXPORT_ADAPTERS}, got {kind!r}")
+    adapter = importlib.import_module(f".adapters.{kind}", __package__)
+    notes: list[str] = []
+    if "notes" in inspect.signature(adapter.to_frames).parameters:
+        kwargs.setdefault("notes", notes)
+    frames = adapter.to_frames(folder, **kwargs)
+    return _assemble(frames, source=f"{kind}:{folder}", validate=validate, notes=notes)
 
 
 def load_sample() -> RevOpsData:

@@ -250,6 +250,7 @@ def parse_dates(raw: pd.Series, *, format: str | None = None, dayfirst: bool | N
         years[mask] = yy[mask]
         return mask & ~oor
 
+    given = dayfirst is not None
     if format is not None:
         year_guess = text.str.extract(r"(\d{4,})", expand=False)
         ok = out_of_range(present & year_guess.notna(), year_guess) | (present & year_guess.isna())
@@ -301,7 +302,9 @@ def parse_dates(raw: pd.Series, *, format: str | None = None, dayfirst: bool | N
         if dayfirst is not None:
             first = (day_first if dayfirst else month_first)
             convention = "D/M/YYYY (day first)" if dayfirst else "M/D/YYYY (month first)"
-            if len(first) and first[0] in text.index:
+            if given:
+                note = f"read dates as {convention}, as the mapping says"
+            elif len(first) and first[0] in text.index:
                 note = f"read dates as {convention}, as value {text[first[0]]!r} shows"
             else:
                 note = f"read dates as {convention}"

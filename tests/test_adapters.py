@@ -29,7 +29,7 @@ def _rows(frame: pd.DataFrame, cols: list[str]) -> list[list]:
 # ---------------------------------------------------------------------- Salesforce
 @pytest.fixture(scope="module")
 def sf():
-    return salesforce.load_export(FIX / "salesforce")
+    return rk.load_export("salesforce", FIX / "salesforce")
 
 
 def test_salesforce_accounts(sf):
@@ -106,7 +106,7 @@ OWNERS = {"41234567": "Dana Whitfield", "41234568": "Jonas Weber"}
 
 @pytest.fixture(scope="module")
 def hs():
-    return hubspot.load_export(FIX / "hubspot", owners=OWNERS)
+    return rk.load_export("hubspot", FIX / "hubspot", owners=OWNERS)
 
 
 def test_hubspot_companies(hs):
@@ -170,13 +170,13 @@ def test_hubspot_unknown_stage_and_missing_pipelines(tmp_path):
         hubspot.deals(deals.assign(dealstage="qualifiedtobuyy"), pipelines=FIX / "hubspot" / "pipelines.json")
     (tmp_path / "deals.csv").write_text((FIX / "hubspot" / "deals.csv").read_text())
     with pytest.raises(AdapterError, match="pipelines.json"):
-        hubspot.load_export(tmp_path)
+        rk.load_export("hubspot", tmp_path)
 
 
 # ---------------------------------------------------------------------- Stripe
 @pytest.fixture(scope="module")
 def st():
-    return stripe.load_export(FIX / "stripe")
+    return rk.load_export("stripe", FIX / "stripe")
 
 
 def test_stripe_subscriptions_mrr(st):

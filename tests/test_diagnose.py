@@ -79,3 +79,11 @@ def test_diagnose_never_states_a_change_from_unknown_amounts(tmp_path):
     assert pipe.split()[2:5] == ["—", "—", "—"]
     assert "fell" not in out and "Open pipeline" not in out.split("Weakest", 1)[-1]
 
+
+
+def test_diagnose_help_defines_baseline():
+    result = CliRunner().invoke(main, ["diagnose", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "Baseline: the target table's `baseline`" in text
+    assert "mean of the KPI over the four prior periods" in text and "Weakest areas: only KPIs" in text

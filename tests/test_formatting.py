@@ -137,3 +137,16 @@ def test_pipeline_amount_bands_never_merge():
 
     labels = _band_labels([1100.0, 1200.0, 1300.0])
     assert labels == ["< 1.1k", "1.1k-1.2k", "1.2k-1.3k", ">= 1.3k"]  # was 1k-1k twice
+
+
+def test_revops_kpis_table_has_no_scientific_notation(tiny_dir):
+    from click.testing import CliRunner
+
+    from revops_kit.cli import main
+
+    result = CliRunner().invoke(main, ["kpis", "--data", str(tiny_dir), "--period", "2024-Q1",
+                                       "--kpi", "mrr", "--kpi", "arr", "--kpi", "arpa"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.output.splitlines() if x.startswith("2024-Q1")]
+    assert len(lines) == 3 and "e+" not in result.output and "NaN" not in result.output
+    assert lines[0].split()[:4] == ["2024-Q1", "mrr", "all", "1400.5"]  # 150 + 50.5 + 1000 EUR x 1.2

@@ -35,12 +35,15 @@ numbers need scaling. Use it with ``rk.load(DIR, mapping="mapping.yaml")`` or
         join:                      # lookup files joined on a key before the columns are taken
           - file: teams.csv        #   (each key once in the lookup; unmatched keys are noted)
             on: sales_agent        #   source column in both files, or {left: x, right: y}
+                                   #   (``key:`` is the same; YAML reads a bare ``on`` as true)
         crm:                       # opportunities (and opportunity_history) exports
           stages: {Won: won, Lost: lost, Engaging: open}   # every stage → open/won/lost:
                                                            #   sets is_closed and is_won
           lost_amount: unknown     # a 0 on a lost deal is unknown (default) or zero
           lost_amount_from: list_price   # a lost deal's missing/0 amount from this column
           open_amount_from: list_price   # an open deal's missing amount from this column
+        exclude:                   # source rows left out, each listed in a note
+          - {column: end_date, equals_column: start_date, because: zero-length period}
 
 Source columns already named like a canonical column are taken as they are unless
 ``keep_unmatched: false``. Values that a value map, a date format or a scale cannot translate are
@@ -72,11 +75,11 @@ from .. import parsing
 from ..errors import DataNotFoundError, RevOpsError
 from ..schema import TABLES
 
-__all__ = ["MappingError", "TableMapping", "SourceMapping", "JoinSpec", "CrmOptions", "load_mapping",
+__all__ = ["MappingError", "TableMapping", "SourceMapping", "JoinSpec", "CrmOptions", "ExcludeRule", "load_mapping",
            "apply_mapping", "read_mapped"]
 
 _TABLE_KEYS = {"file", "table", "sep", "encoding", "decimal", "thousands", "columns", "values", "dates",
-               "scale", "constants", "keep_unmatched", "fill", "join", "crm"}
+               "scale", "constants", "keep_unmatched", "fill", "join", "crm", "exclude"}
 _CRM_KEYS = {"stages", "lost_amount", "lost_amount_from", "open_amount_from"}
 _OUTCOMES = {"open": (False, False), "won": (True, True), "lost": (True, False)}
 
@@ -96,6 +99,17 @@ class JoinSpec:
     take: tuple[str, ...] | None = None
     sep: str | None = None
     encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class ExcludeRule:
+    """Leave out the source rows where ``column`` equals ``equals`` (a value) or ``equals_column``
+    (another source column); ``because`` is said in the note listing the rows left out."""
+
+    column: str
+    equals: Any = None
+    equals_column: str | None = None
+    because: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ class TableMapping:
     fill: Mapping[str, Any] = field(default_factory=dict)
     join: tuple[JoinSpec, ...] = ()
     crm: CrmOptions | None = None
+    exclude: tuple[ExcludeRule, ...] = ()
 
     def parse_options(self) -> dict:
         """The conventions :func:`revops_kit.io.parse_table` applies to this table's columns."""
@@ -181,6 +196,8 @@ def _join_specs(where: str, table: str, raw) -> tuple[JoinSpec, ...]:
     items = raw if isinstance(raw, list) else [raw]
     out = []
     for item in items:
+        if isinstance(item, Mapping):  # YAML 1.1 reads a bare `on:` key as the boolean True
+            item = {("on" if k is True else "on" if k == "key" else k): v for k, v in item.items()}
         if not isinstance(item, Mapping) or "file" not in item or "on" not in item:
             _fail(where, f"table {table}: each join needs 'file' and 'on', got {item!r}")
         extra = sorted(set(item) - {"file", "on", "take", "sep", "encoding"})
@@ -198,6 +215,25 @@ def _join_specs(where: str, table: str, raw) -> tuple[JoinSpec, ...]:
             _fail(where, f"table {table}: join 'take' must be a list of lookup column names")
         out.append(JoinSpec(str(item["file"]), left, right, tuple(take) if take else None,
                             item.get("sep"), item.get("encoding")))
+    return tuple(out)
+
+
+def _exclude_rules(where: str, table: str, raw) -> tuple[ExcludeRule, ...]:
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for item in items:
+        if not isinstance(item, Mapping) or "column" not in item or \
+                ("equals" in item) == ("equals_column" in item):
+            _fail(where, f"table {table}: each exclude rule needs 'column' and one of 'equals' / "
+                         f"'equals_column', got {item!r}")
+        extra = sorted(set(item) - {"column", "equals", "equals_column", "because"})
+        if extra:
+            _fail(where, f"table {table}: exclude has unknown key(s) {extra}")
+        out.append(ExcludeRule(str(item["column"]), item.get("equals"),
+                               None if item.get("equals_column") is None else str(item["equals_column"]),
+                               str(item.get("because", ""))))
     return tuple(out)
 
 
@@ -301,7 +337,8 @@ def load_mapping(mapping: str | Path | Mapping | SourceMapping) -> SourceMapping
             dates=dict(tspec.get("dates") or {}), scale=dict(tspec.get("scale") or {}),
             constants=dict(tspec.get("constants") or {}),
             keep_unmatched=bool(tspec.get("keep_unmatched", True)),
-            fill=dict(tspec.get("fill") or {}), join=_join_specs(where, table, tspec.get("join")), crm=crm)
+            fill=dict(tspec.get("fill") or {}), join=_join_specs(where, table, tspec.get("join")), crm=crm,
+            exclude=_exclude_rules(where, table, tspec.get("exclude")))
     source = spec.get("source")
     if source is not None and path is not None and "://" not in str(source):
         source = str((path.parent / str(source)).resolve())
@@ -358,6 +395,30 @@ def _apply_join(raw: pd.DataFrame, js: JoinSpec, lookup: pd.DataFrame, label: st
     return out, note
 
 
+def _apply_exclude(raw: pd.DataFrame, rule: ExcludeRule, label: str, table: str
+                   ) -> tuple[pd.DataFrame, str | None]:
+    for col in (rule.column, rule.equals_column):
+        if col is not None and col not in raw.columns:
+            raise MappingError(f"{label}table {table}: exclude names {col!r}, not a source column "
+                               f"(the source has {list(raw.columns)})")
+    left = raw[rule.column].astype("string").str.strip()
+    if rule.equals_column is not None:
+        right = raw[rule.equals_column].astype("string").str.strip()
+        what = f"{rule.column} equals {rule.equals_column}"
+    else:
+        right = pd.Series(str(rule.equals), index=raw.index, dtype="string")
+        what = f"{rule.column} is {rule.equals!r}"
+    hit = (left == right).fillna(False).astype(bool)
+    if not hit.any():
+        return raw, None
+    rows = (np.flatnonzero(hit.to_numpy()) + 1).tolist()
+    shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+    note = (f"{table}: left out {len(rows)} source row(s) where {what}"
+            f"{' (' + rule.because + ')' if rule.because else ''}: source data rows {shown}; row numbers "
+            f"in messages about {table} count the rows kept")
+    return raw.loc[~hit].reset_index(drop=True), note
+
+
 def apply_mapping(tm: TableMapping, raw: pd.DataFrame, *, where: str = "",
                   base: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Turn a raw source frame into the canonical table ``tm.table``; returns the frame (text
@@ -373,6 +434,10 @@ def apply_mapping(tm: TableMapping, raw: pd.DataFrame, *, where: str = "",
         notes.extend(lookup_notes)
         raw, note = _apply_join(raw, js, lookup, label, tm.table)
         notes.append(note)
+    for rule in tm.exclude:
+        raw, note = _apply_exclude(raw, rule, label, tm.table)
+        if note:
+            notes.append(note)
     columns = list(raw.columns)
     missing = sorted({src for src in tm.columns.values() if src not in columns})
     if missing:

@@ -109,9 +109,9 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
                 safe[col] = safe[col].astype(object).map(neutralise_formula)
         click.echo(safe.to_csv(index=False, float_format="%.10g", lineterminator="\n"), nl=False)
     else:
-        with pd.option_context("display.max_rows", None, "display.width", 200,
-                               "display.max_colwidth", 50):
-            click.echo(frame.to_string(index=False))
+        from ..formatting import text_table
+
+        click.echo(text_table(frame))  # no index, no scientific notation, unknown as "—"
 
 
 @click.command()
@@ -120,9 +120,19 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
 @click.option("--as-of", "as_of", default=None,
               help="Judge a running period at this date (pace against pro-rated targets).")
 @click.option("--policy", default="default", show_default=True)
-@click.option("--currency", default="USD", show_default=True)
+@click.option("--currency", default="USD", show_default=True,
+              help="Report in this currency (amounts converted through fx_rates cross rates).")
 def diagnose(data, period, as_of, policy, currency):
-    """One-screen health check: core KPIs vs baseline and targets, the three weakest areas."""
+    """One-screen health check: core KPIs vs baseline and targets, the three weakest areas.
+
+    \b
+    Baseline: the target table's `baseline` for the KPI when given, else the mean
+    of the KPI over the four prior periods (only fully known values).
+    "vs base" / "vs prev": change against the baseline / previous period
+    (relative, or in percentage points for rates). Weakest areas: only KPIs
+    below target or worse than their baseline. A value with unknown amounts
+    is marked * and no change is computed from it. See docs/scorecard.md.
+    """
     import warnings
 
     import revops_kit as rk  # registers every KPI module
