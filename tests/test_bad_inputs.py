@@ -32,11 +32,9 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
 
 
-@pytest.fixture(scope="session")
-def small_sample(tmp_path_factory) -> Path:
+def build_small_sample(folder: Path) -> Path:
     """80 customers of the sample and every row that belongs to them, as the sample writes them."""
-    folder = tmp_path_factory.mktemp("small") / "sample"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     cust = _read("customers").head(80)
     ids = set(cust["customer_id"])
     frames = {"customers": cust}
@@ -57,6 +55,11 @@ def small_sample(tmp_path_factory) -> Path:
     for name, frame in frames.items():
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     return folder
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory) -> Path:
+    return build_small_sample(tmp_path_factory.mktemp("small") / "sample")
 
 
 @pytest.fixture
