@@ -11,7 +11,8 @@ import pandas as pd
 from .errors import NotGroupableError, RevOpsError, warn_zero_denominator
 from .policies import MetricPolicy
 
-__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list"]
+__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list", "frame_cache",
+           "isin"]
 
 
 def as_list(by) -> list[str]:
@@ -132,3 +133,49 @@ def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates:
     out = values.copy()
     out.loc[foreign] = values[foreign] * r.to_numpy()
     return out
+
+
+# ---------------------------------------------------------------------- intermediates cache
+_FRAME_CACHE: dict[int, dict] = {}
+
+
+def _frame_stamp(frame) -> tuple | None:
+    if frame is None:
+        return None
+    return (id(frame), len(frame), tuple(map(str, frame.columns)))
+
+
+def frame_cache(name: str, frames: tuple, key: tuple, build):
+    """``build()`` once per (``name``, the identity of each of ``frames``, ``key``).
+
+    The entry hangs off the first frame (held weakly: it dies with the frame, e.g. with its
+    :class:`~revops_kit.io.RevOpsData`) and is rebuilt when any frame is replaced or changes
+    length or columns. Callers must treat the result as read-only. This is how intermediates
+    (the opportunity timeline, funnel dates) are built once per dataset and policy without a
+    cache parameter in any public signature.
+    """
+    import weakref
+
+    owner = frames[0]
+    if owner is None:
+        return build()
+    slot = _FRAME_CACHE.get(id(owner))
+    if slot is None or slot["ref"]() is not owner:
+        slot = {"ref": weakref.ref(owner), "entries": {}}
+        _FRAME_CACHE[id(owner)] = slot
+        weakref.finalize(owner, _FRAME_CACHE.pop, id(owner), None)
+    stamp = tuple(_frame_stamp(f) for f in frames)
+    hit = slot["entries"].get((name, key))
+    if hit is not None and hit[0] == stamp and all(
+            (r is None and f is None) or (r is not None and r() is f) for r, f in zip(hit[1], frames)):
+        return hit[2]
+    value = build()
+    refs = tuple(None if f is None else weakref.ref(f) for f in frames)
+    slot["entries"][(name, key)] = (stamp, refs, value)
+    return value
+
+
+def isin(values: pd.Series, pool) -> np.ndarray:
+    """``values.isin(pool)`` as a boolean array (fast for Arrow-backed strings too)."""
+    index = pd.Index(pd.unique(pd.Series(list(pool) if isinstance(pool, (set, tuple, list)) else pool)))
+    return index.get_indexer(values) >= 0

@@ -40,7 +40,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .catalog import get_kpi, list_kpis
+from .catalog import cumulative_kpis, get_kpi, list_kpis
 from .errors import RevOpsError, RevOpsWarning, UnknownKPIError
 from .formatting import UNKNOWN, format_change, format_points, format_value
 from .periods import PeriodLike, as_period
@@ -70,14 +70,13 @@ __all__ = [
     "account_risk",
 ]
 
-#: KPIs whose value is a sum over the period, so that a period in progress is judged against the
-#: pro-rated target (pace). Rates, levels and averages are not here.
-CUMULATIVE_KPIS = (
-    "bookings", "customers_new", "customers_churned", "billings", "revenue_recognised",
-    "cash_collected", "operating_cash_flow", "support_tickets", "new_mrr", "expansion_mrr",
-    "churned_mrr", "pipeline_created", "leads", "mqls", "sqls", "opportunities_created",
-    "deals_won", "marketing_spend",
-)
+def __getattr__(name: str):
+    # CUMULATIVE_KPIS: the KPIs whose value is a sum over the period (registered with
+    # aggregation="sum"), so a period in progress is judged against the pro-rated target (pace).
+    # Derived from the catalogue on access (every KPI module is registered by then).
+    if name == "CUMULATIVE_KPIS":
+        return cumulative_kpis()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 STATUSES = ("on track", "at risk", "off track", "partly unknown", "no data", "no target", "unknown KPI",
             "check target")
@@ -262,7 +261,7 @@ def _missing_amounts(frame: pd.DataFrame) -> list[float]:
 # ---------------------------------------------------------------------- scorecard
 def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.DataFrame | None = None,
               include_headline: bool = True, n_history: int = 8, band: float = 0.05,
-              cumulative: Iterable[str] = CUMULATIVE_KPIS) -> pd.DataFrame:
+              cumulative: Iterable[str] | None = None) -> pd.DataFrame:
     """The executive scorecard of ``period``: every KPI with a target, plus the headline KPIs.
 
     For each (KPI, segment) it gives ``actual``, ``target``, ``attainment`` (good-direction aware),
@@ -278,7 +277,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
     p = as_period(period)
     pol = get_policy(policy)
     tg = data.targets if targets is None else targets
-    cumulative = set(cumulative)
+    cumulative = set(cumulative_kpis() if cumulative is None else cumulative)
     rows = []
     if tg is not None and len(tg):
         cur = tg[tg["period"].astype(str) == str(p)]
@@ -569,7 +568,7 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
         better = {"up": "higher", "down": "lower"}.get(r.get("good"), "")
         if r["status"] in ("off track", "at risk") and pd.notna(r["attainment"]):
             short = 1 - r["attainment"]
-            pace = " so far" if r.get("elapsed", 1) < 1 and r["kpi"] in CUMULATIVE_KPIS else ""
+            pace = " so far" if r.get("elapsed", 1) < 1 and r["kpi"] in cumulative_kpis() else ""
             items.append({
                 "kind": "risk", "kpi": r["kpi"], "group": r["group"],
                 "size": short + (1 if r["status"] == "off track" else 0),

@@ -8,6 +8,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from ..catalog import section_kpis
 from ..errors import ModelFallbackWarning
 from ..periods import PeriodLike, as_period
 from ..forecast.backtest import backtest, error_by_horizon
@@ -20,7 +21,8 @@ from ._base import missing_note
 
 __all__ = ["ForecastView", "forecast_view", "FORECAST_HEADLINE"]
 
-FORECAST_HEADLINE = ("bookings", "forecast_accuracy", "forecast_bias")
+#: Derived from the catalogue (``sections={"forecast": n}`` on each KPI's registration).
+FORECAST_HEADLINE = section_kpis("forecast")
 _SERIES_LABEL = {"mrr": "MRR", "arr": "ARR", "bookings": "Bookings"}
 
 

@@ -6,15 +6,16 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..marketing import acquisition_by_channel, funnel_dates, lead_funnel, spend_by_month, trial_to_paid
+from ..marketing import acquisition_by_channel, lead_funnel, spend_by_month, trial_to_paid
+from ..catalog import section_kpis
 from ..periods import PeriodLike, as_period
 from ..policies import MetricPolicy
 from ._base import SectionView
 
 __all__ = ["MARKETING_HEADLINE", "MarketingView", "marketing_view"]
 
-MARKETING_HEADLINE = ("cac", "cac_payback_months", "ltv_to_cac", "marketing_roi", "cpa", "lead_volume",
-                      "cost_per_lead", "lead_to_won_rate", "trial_to_paid")
+#: Derived from the catalogue (``sections={"marketing": n}`` on each KPI's registration).
+MARKETING_HEADLINE = section_kpis("marketing")
 
 
 class MarketingView(SectionView):
@@ -33,22 +34,21 @@ class MarketingView(SectionView):
         self.policy = get_policy(policy)
         self.spend_months = spend_months
 
-    def _dates(self):
+    def _crm(self):
         d = self.data
-        return d.derived(("funnel_dates",), (d.leads, d.opportunities, d.opportunity_history),
-                         lambda: funnel_dates(d.leads, d.opportunities, history=d.opportunity_history))
+        return dict(opportunities=d.opportunities, history=d.opportunity_history)
 
     @property
     def funnel(self) -> pd.DataFrame:
         """Period-based funnel per channel: counts, conversion from the previous step, median days."""
         return self._get("funnel", ("leads",), lambda: lead_funnel(
-            self.data.leads, self.period, by="channel", dates=self._dates()))
+            self.data.leads, self.period, by="channel", **self._crm()))
 
     @property
     def funnel_cohort(self) -> pd.DataFrame:
         """Leads created in the period and how far they got so far (all channels)."""
         return self._get("funnel_cohort", ("leads",), lambda: lead_funnel(
-            self.data.leads, self.period, basis="cohort", dates=self._dates()))
+            self.data.leads, self.period, basis="cohort", **self._crm()))
 
     @property
     def trials(self) -> pd.DataFrame:

@@ -7,15 +7,16 @@ from typing import Iterable
 import pandas as pd
 
 from ..periods import PeriodLike, as_period
-from ..pipeline import (_cached_timeline, opportunities_by_stage, pipeline_coverage, pipeline_evolution,
+from ..catalog import section_kpis
+from ..pipeline import (opportunities_by_stage, pipeline_coverage, pipeline_evolution,
                         quota_attainment, sales_trend, stage_conversion_rate, stage_order, time_in_stage)
 from ..policies import MetricPolicy
 from ._base import SectionView
 
 __all__ = ["SALES_HEADLINE", "SalesView", "sales_view"]
 
-SALES_HEADLINE = ("pipeline_value", "pipeline_created", "pipeline_coverage", "win_rate", "average_deal_size",
-                  "sales_cycle_days", "pipeline_velocity", "bookings", "quota_attainment", "opportunity_ratio")
+#: Derived from the catalogue (``sections={"sales": n}`` on each KPI's registration).
+SALES_HEADLINE = section_kpis("sales")
 
 
 class SalesView(SectionView):
@@ -35,8 +36,7 @@ class SalesView(SectionView):
 
     def _kw(self):
         d = self.data
-        return dict(history=d.opportunity_history, fx_rates=d.fx_rates, policy=self.policy,
-                    timeline=_cached_timeline(d, self.policy))
+        return dict(history=d.opportunity_history, fx_rates=d.fx_rates, policy=self.policy)
 
     @property
     def by_stage(self) -> pd.DataFrame:
@@ -93,10 +93,10 @@ class SalesView(SectionView):
         """Per open stage: exits in the period, share moving forward, median/mean days, deals in it."""
         def build():
             d, p = self.data, self.period
-            tl = _cached_timeline(d, None)
-            order = stage_order(d.opportunities, timeline=tl)
-            conv = stage_conversion_rate(d.opportunities, p, order=order, timeline=tl)
-            tis = time_in_stage(d.opportunities, p, order=order, timeline=tl)
+            h = d.opportunity_history
+            order = stage_order(d.opportunities, h)
+            conv = stage_conversion_rate(d.opportunities, p, order=order, history=h)
+            tis = time_in_stage(d.opportunities, p, order=order, history=h)
             out = pd.DataFrame({"stage": order})
             out = out.merge(conv[["stage", "denominator", "value", "to_won", "to_lost", "moved_back"]]
                             .rename(columns={"denominator": "exits", "value": "conversion_rate"}), on="stage", how="left")
