@@ -656,8 +656,6 @@ def _combined_accepted(folder: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="report layer (SEAMS 22:45): contract_kpis stops on the missing optional "
-                                        "committed_end_date; the churn backtest stops on 80 customers")
 def test_accepted_inputs_run_report(cli, tmp_path):
     """Issue 12 item 3 for the report, on a reduced set of notebooks: what validate accepts, the
     revenue and churn sections (the two that read the most of the data) run on."""
