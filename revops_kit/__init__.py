@@ -11,7 +11,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use)
-from .forecast import ForecastResult  # noqa: F401  (rk.forecast itself is callable: rk.forecast(y, h))
+from .forecast import ForecastResult  # noqa: F401
+from .forecast.models import forecast as forecast_series  # noqa: F401  (rk.forecast is the subpackage)
 from . import fx  # noqa: F401  (cross rates, rebasing fx_rates onto a reporting currency)
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
 from .catalog import *  # noqa: F401,F403

@@ -95,7 +95,7 @@ def _labelled(fig):
 
 def test_forecast_figures_have_titles_and_units():
     y = pd.Series(100 + np.arange(36.0), index=pd.date_range("2023-01-01", periods=36, freq="MS"))
-    res = rk.forecast(y, 6, method="naive")
+    res = rk.forecast_series(y, 6, method="naive")
     fig = rk.plotting.fan_chart(res, title="MRR <b>$x</b>", ylabel="MRR (USD)")
     _labelled(fig)
     assert fig.axes[0].get_title() == r"MRR <b>\$x</b>"  # data text drawn as plain text

@@ -18,9 +18,7 @@ and wall time.
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 import warnings
 from typing import Iterable, Mapping, NamedTuple
 
@@ -268,13 +266,3 @@ def evaluate_holdout(series, h: int, *, methods: Iterable[str] = ("snaive", "aut
                           f"{results[fallback_series[0]].fallbacks[0]}",
                           ModelFallbackWarning, stacklevel=2)
     return HoldoutResult(pd.DataFrame(summary), pd.concat(detail, ignore_index=True))
-
-
-class _CallableModule(types.ModuleType):
-    """``revops_kit.forecast.backtest(...)`` calls :func:`backtest`."""
-
-    def __call__(self, *args, **kwargs):
-        return backtest(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
