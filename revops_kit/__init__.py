@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use)
-from .forecast import ForecastResult  # noqa: F401
-from .forecast.models import forecast as forecast_series  # noqa: F401  (rk.forecast is the subpackage)
+from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use, forecast's models too)
 from . import fx  # noqa: F401  (cross rates, rebasing fx_rates onto a reporting currency)
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
 from .catalog import *  # noqa: F401,F403
@@ -44,6 +42,12 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".churn", __name__)
+    if name == "ForecastResult":
+        return forecast.ForecastResult
+    if name == "forecast_series":  # the series forecast (rk.forecast is the subpackage, not callable)
+        return forecast.forecast
+    if name == "backtest_series":  # rolling-origin backtest (rk.forecast.backtest is the module)
+        return forecast.backtest.backtest
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -104,9 +104,9 @@ def test_forecast_is_a_plain_package_and_the_functions_have_plain_names():
     assert isinstance(rk.forecast, types.ModuleType) and not callable(rk.forecast)
     backtest_module = importlib.import_module("revops_kit.forecast.backtest")
     assert isinstance(backtest_module, types.ModuleType) and not callable(backtest_module)
-    assert rk.forecast.backtest is backtest_module.backtest
+    assert rk.forecast.backtest is backtest_module and rk.backtest_series is backtest_module.backtest
     assert backtest_module.evaluate_holdout is rk.forecast.evaluate_holdout
-    assert rk.forecast.models.forecast is models.forecast is rk.forecast_series
+    assert rk.forecast.models.forecast is models.forecast is rk.forecast_series is rk.forecast.forecast
     assert rk.ForecastResult is ForecastResult
     res = rk.forecast_series(monthly(np.arange(1.0, 13.0)), 2, method="naive")
     assert isinstance(res, ForecastResult)
@@ -284,7 +284,7 @@ def test_series_from_long():
 # =============================================================================== backtests
 def test_backtest_origins_and_error_by_horizon():
     y = monthly(np.arange(1.0, 25.0))  # a line: the naive error at step k is exactly k
-    bt = rk.forecast.backtest(y, 3, method="naive", windows=3, step=2)
+    bt = rk.backtest_series(y, 3, method="naive", windows=3, step=2)
     origins = sorted(bt["origin"].unique())
     assert [str(o.date()) for o in origins] == ["2023-05-01", "2023-07-01", "2023-09-01"]
     last = bt[bt["origin"] == origins[-1]]
@@ -301,10 +301,10 @@ def test_backtest_origins_and_error_by_horizon():
 
 def test_backtest_several_methods_and_errors():
     y = seasonal_series(48)
-    bt = rk.forecast.backtest(y, 6, method=["snaive", "theta"], windows=2, n_jobs=2)
+    bt = rk.backtest_series(y, 6, method=["snaive", "theta"], windows=2, n_jobs=2)
     assert set(bt["method"]) == {"snaive", "theta"} and len(bt) == 2 * 2 * 6
     with pytest.raises(ForecastInputError, match="fewer than 4 points"):
-        rk.forecast.backtest(monthly([1.0, 2.0, 3.0, 4.0, 5.0]), 3, method="naive")
+        rk.backtest_series(monthly([1.0, 2.0, 3.0, 4.0, 5.0]), 3, method="naive")
 
 
 def test_evaluate_holdout_on_synthetic_series():

@@ -102,7 +102,7 @@ def test_forecast_figures_have_titles_and_units():
     _labelled(rk.plotting.revenue_fan_charts({"mrr": res, "bookings": res}, title="t"))
     frame = rk.forecast.forecast_from(y, "2025-06-01", 6, method="naive")
     _labelled(rk.plotting.forecast_vs_actual_chart(frame, title="t", ylabel="MRR (USD)", history=y))
-    bt = rk.forecast.backtest(y, 3, method=["naive", "snaive"], windows=2)
+    bt = rk.backtest_series(y, 3, method=["naive", "snaive"], windows=2)
     fig = rk.plotting.error_by_horizon_chart(rk.forecast.error_by_horizon(bt), title="t")
     _labelled(fig)
     assert "%" in fig.axes[0].get_ylabel()

@@ -19,14 +19,21 @@ __all__ = ["report", "COMMANDS"]
 @click.option("--fiscal-year-start", default=1, show_default=True, type=click.IntRange(1, 12))
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Notebooks run in parallel.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="Print nothing on success (no progress bar either).")
 def report(data, period, out, policy, as_of, currency, fiscal_year_start, jobs, quiet):
-    """Run every notebook for a period and write reports/<period>/."""
+    """Run every notebook for a period and write reports/<period>/.
+
+    Any subset of tables gives a complete report (a section without its data says what it needs).
+    When a notebook fails, the command exits 1, prints one line per failure
+    (``notebook: ExceptionType: message (cell N)``), keeps the previous report and writes the pages
+    that succeeded to reports/<period>.failed/.
+    """
     from ..report import run_report
 
     folder = run_report(period, data=data, out=out, policy=policy, as_of=as_of, currency=currency,
                         fiscal_year_start=fiscal_year_start, jobs=jobs, progress=not quiet)
-    click.echo(f"report written to {folder}")
+    if not quiet:
+        click.echo(f"report written to {folder}")
 
 
 COMMANDS = (report,)
