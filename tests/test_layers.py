@@ -113,6 +113,7 @@ PRIVATE_ALLOWED: dict[tuple[str, str, str], str] = {
     ("revops_kit.report", "revops_kit.adapters.warehouse", "_safe_url"): "report / input",
     ("revops_kit.views.forecast", "revops_kit.forecast.pipeline_forecast", "_cache_for"): "report / metrics",
     ("revops_kit.views.forecast", "revops_kit.forecast.revenue_forecast", "_trim"): "report / metrics",
+    ("revops_kit.report", "revops_kit.views.context", "_cache_key"): "report",
 }
 
 
