@@ -195,6 +195,10 @@ def survival_curves(subscriptions: pd.DataFrame, *, by: str | list[str] | None =
     if by and customers is None:
         raise RevOpsError(f"survival_curves: grouping by {by} needs the customers table")
     life = customer_lifetimes(subscriptions, end=end, by=by, customers=customers, policy=policy)
+    if life.empty:
+        raise RevOpsError("survival_curves: no customer's first subscription starts before the end "
+                          f"of {'the data' if end is None else as_period(end)}, so there is no lifetime "
+                          "to build a survival curve from")
     groups = [((), life)] if not by else life.groupby(by, observed=True, dropna=False, sort=True)
     frames = []
     for key, part in groups:

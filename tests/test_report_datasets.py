@@ -115,12 +115,7 @@ def reports(tmp_path_factory):
     return _Reports()
 
 
-_KNOWN = {"sample_first_quarter": "the report at the data's first quarter (2021-Q1) still fails one of its "
-                                  "checks after the quality fix of empty datetime maps; not diagnosed yet"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=_KNOWN[n], strict=False))
-                                  if n in _KNOWN else n for n in CASES])
+@pytest.mark.parametrize("name", CASES)
 def test_report_on_partial_data(reports, name):
     proc, folder = reports[name]
     assert proc.returncode == 0, proc.stderr[-3000:]

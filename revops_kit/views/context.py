@@ -144,6 +144,10 @@ class ReportContext:
             self.notes.add(f"{what} start at {kept[0]}, the first period the data covers "
                            f"({len(periods) - len(kept)} earlier period(s) left out).",
                            key=("trailing", what, str(kept[0])), once=True)
+        if not kept:
+            self.notes.add(f"{what}: {self.period} lies before the first period the data covers "
+                           f"(it starts {pd.Timestamp(first):%Y-%m-%d}); only {self.period} is shown.",
+                           key=("trailing-before", what), once=True)
         return kept or periods[-1:]
 
     def trailing_months(self, n: int, *, tables: Iterable[str] | None = None, what: str = "Trends"):
@@ -160,6 +164,10 @@ class ReportContext:
             self.notes.add(f"{what} start at {label}, the first month the data covers "
                            f"({len(months) - len(kept)} earlier month(s) left out).",
                            key=("trailing_months", what, label), once=True)
+        if not kept:
+            self.notes.add(f"{what}: {self.period} lies before the first month the data covers "
+                           f"(it starts {pd.Timestamp(first):%Y-%m-%d}); only its last month is shown.",
+                           key=("trailing-months-before", what), once=True)
         return kept or months[-1:]
 
     # ------------------------------------------------------------------ sections
