@@ -36,6 +36,7 @@ from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
+from .engines import is_sql
 from .revenue import (_CHURN, _month_int, _OPEN, _bridge_cents, _group_codes, _kpi_frame, _kw,
                       _period_rows, _grid, _split_by, mrr_bridge)
 
@@ -103,6 +104,8 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     [2.0, 3.0, 0.6666666666666666]
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().logo_churn_rate(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     p = as_period(period)
     g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
@@ -139,6 +142,8 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
     ``lost_net``, and ``customers_start``. All amounts in the reporting currency.
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions) and policy.revenue_retention_basis == "cohort":
+        return _sql().revenue_retention(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     p = as_period(period)
     by_list = as_list(by)
     if policy.revenue_retention_basis == "movements":
@@ -507,3 +512,10 @@ def _kpi_renewal_rate(data, period: Period, *, by, policy):
           tables=("subscriptions",))
 def _kpi_renewal_rate_amount(data, period: Period, *, by, policy):
     return renewal_rate(data.subscriptions, period, amount=True, **_renewal_kw(data, by, policy))
+
+
+def _sql():
+    """The SQL engine (imported on first use; it needs Ibis)."""
+    from .engines import sql
+
+    return sql
