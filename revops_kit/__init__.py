@@ -12,12 +12,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use)
 from .forecast import ForecastResult  # noqa: F401  (rk.forecast itself is callable: rk.forecast(y, h))
+from . import fx  # noqa: F401  (cross rates, rebasing fx_rates onto a reporting currency)
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
 from .catalog import *  # noqa: F401,F403
 from .clv import *  # noqa: F401,F403
 from .crm import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
 from .finance import *  # noqa: F401,F403
+from .formatting import *  # noqa: F401,F403
 from .io import *  # noqa: F401,F403
 from .marketing import *  # noqa: F401,F403
 from .notebook import *  # noqa: F401,F403
@@ -30,6 +32,7 @@ from .retention import *  # noqa: F401,F403
 from .revenue import *  # noqa: F401,F403
 from .success import *  # noqa: F401,F403
 from .targets import *  # noqa: F401,F403
+from .views import *  # noqa: F401,F403
 
 
 

@@ -11,8 +11,8 @@ import pandas as pd
 from .errors import NotGroupableError, RevOpsError, warn_zero_denominator
 from .policies import MetricPolicy
 
-__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list",
-           "missing_note", "SectionView"]
+__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list", "frame_cache",
+           "isin"]
 
 
 def as_list(by) -> list[str]:
@@ -135,28 +135,47 @@ def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates:
     return out
 
 
-def missing_note(data, *tables: str, any_of: bool = False) -> pd.DataFrame | None:
-    """A one-row ``note`` frame when ``data`` lacks the ``tables`` a report section needs (all of
-    them, or with ``any_of`` at least one), shown instead of the section; ``None`` when present."""
-    have = [t for t in tables if getattr(data, t, None) is not None]
-    if (any_of and have) or (not any_of and len(have) == len(tables)):
+# ---------------------------------------------------------------------- intermediates cache
+_FRAME_CACHE: dict[int, dict] = {}
+
+
+def _frame_stamp(frame) -> tuple | None:
+    if frame is None:
         return None
-    missing = [t for t in tables if t not in have]
-    joined = " or ".join(missing) if any_of else ", ".join(missing)
-    return pd.DataFrame({"note": [f"This section needs the table(s) {joined}, which the dataset "
-                                  f"{data.source or '(in memory)'} does not have."]})
+    return (id(frame), len(frame), tuple(map(str, frame.columns)))
 
 
-class SectionView:
-    """Base of the per-section report views: each frame is computed once (``_get``) or replaced
-    by a :func:`missing_note` when the dataset lacks its tables."""
+def frame_cache(name: str, frames: tuple, key: tuple, build):
+    """``build()`` once per (``name``, the identity of each of ``frames``, ``key``).
 
-    def __init__(self, data):
-        self.data = data
-        self._memo: dict = {}
+    The entry hangs off the first frame (held weakly: it dies with the frame, e.g. with its
+    :class:`~revops_kit.io.RevOpsData`) and is rebuilt when any frame is replaced or changes
+    length or columns. Callers must treat the result as read-only. This is how intermediates
+    (the opportunity timeline, funnel dates) are built once per dataset and policy without a
+    cache parameter in any public signature.
+    """
+    import weakref
 
-    def _get(self, name: str, tables, build):
-        if name not in self._memo:
-            note = missing_note(self.data, *tables)
-            self._memo[name] = note if note is not None else build()
-        return self._memo[name]
+    owner = frames[0]
+    if owner is None:
+        return build()
+    slot = _FRAME_CACHE.get(id(owner))
+    if slot is None or slot["ref"]() is not owner:
+        slot = {"ref": weakref.ref(owner), "entries": {}}
+        _FRAME_CACHE[id(owner)] = slot
+        weakref.finalize(owner, _FRAME_CACHE.pop, id(owner), None)
+    stamp = tuple(_frame_stamp(f) for f in frames)
+    hit = slot["entries"].get((name, key))
+    if hit is not None and hit[0] == stamp and all(
+            (r is None and f is None) or (r is not None and r() is f) for r, f in zip(hit[1], frames)):
+        return hit[2]
+    value = build()
+    refs = tuple(None if f is None else weakref.ref(f) for f in frames)
+    slot["entries"][(name, key)] = (stamp, refs, value)
+    return value
+
+
+def isin(values: pd.Series, pool) -> np.ndarray:
+    """``values.isin(pool)`` as a boolean array (fast for Arrow-backed strings too)."""
+    index = pd.Index(pd.unique(pd.Series(list(pool) if isinstance(pool, (set, tuple, list)) else pool)))
+    return index.get_indexer(values) >= 0

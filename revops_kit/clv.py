@@ -19,6 +19,7 @@ import pandas as pd
 from ._common import as_list, safe_divide
 from .catalog import register
 from .errors import RevOpsError
+from .finance import margin_costs
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
@@ -50,6 +51,13 @@ def monthly_rate(rate, n_months: int):
     return float(out) if out.ndim == 0 else out
 
 
+def _margin_costs(data, by, policy):
+    return margin_costs(data.invoices, data.costs, by)
+
+
+@register("clv_simple", aggregation="ratio", bind={"costs": _margin_costs}, label="CLV (simple)", unit="currency", good="up", family="clv",
+          formula="ARPA × gross margin ÷ monthly logo churn (steady state, undiscounted)",
+          tables=("subscriptions", "invoices"))
 def clv_simple(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margin=None,
                invoices: pd.DataFrame | None = None, costs: pd.DataFrame | None = None,
                customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
@@ -180,6 +188,10 @@ def _extended_survival(curve: pd.DataFrame, horizon: int, *, tail_months: int = 
     return np.concatenate([s, extra])
 
 
+@register("clv_survival", aggregation="ratio", bind={"costs": _margin_costs}, label="CLV (survival, discounted)", unit="currency", good="up", family="clv",
+          formula="ARPA × gross margin × Σ_k S(k)·v^k: Kaplan-Meier survival of customer lifetimes, "
+                  "discounted at 10 %/year over 60 months",
+          tables=("subscriptions", "invoices"))
 def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margin=None,
                  invoices: pd.DataFrame | None = None, costs: pd.DataFrame | None = None,
                  customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
@@ -285,26 +297,6 @@ def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margi
 
 
 # ---------------------------------------------------------------------- catalogue
-def _margin_kw(data, by):
-    use_ledger = data.costs is not None and (not by or "cost_of_revenue" not in data.invoices.columns)
-    return {"invoices": data.invoices, "costs": data.costs if use_ledger else None}
-
-
-@register("clv_simple", label="CLV (simple)", unit="currency", good="up", family="clv",
-          formula="ARPA × gross margin ÷ monthly logo churn (steady state, undiscounted)",
-          tables=("subscriptions", "invoices"))
-def _kpi_clv_simple(data, period: Period, *, by, policy):
-    return clv_simple(data.subscriptions, period, customers=data.customers, fx_rates=data.fx_rates,
-                      by=by, policy=policy, **_margin_kw(data, by))
-
-
-@register("clv_survival", label="CLV (survival, discounted)", unit="currency", good="up", family="clv",
-          formula="ARPA × gross margin × Σ_k S(k)·v^k: Kaplan-Meier survival of customer lifetimes, "
-                  "discounted at 10 %/year over 60 months",
-          tables=("subscriptions", "invoices"))
-def _kpi_clv_survival(data, period: Period, *, by, policy):
-    return clv_survival(data.subscriptions, period, customers=data.customers, fx_rates=data.fx_rates,
-                        by=by, policy=policy, **_margin_kw(data, by))
 
 
 # ---------------------------------------------------------------------- transactional: RFM summary

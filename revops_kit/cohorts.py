@@ -28,7 +28,7 @@ from .errors import RevOpsError
 from .periods import PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from .engines import is_sql
-from .revenue import _CHURN, _NEW, _grid, _month_ts
+from .grid import CHURN, NEW, month_grid, month_start
 
 __all__ = ["customer_lifetimes", "cohort_retention", "cohort_matrix", "survival_curves",
            "survival_summary"]
@@ -55,22 +55,22 @@ def customer_lifetimes(subscriptions: pd.DataFrame, *, end: PeriodLike | None = 
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        _sql().unsupported('customer lifetimes (survival)')
-    g = _grid(subscriptions, end=_end_month(end), policy=policy, convert=False)
+        _sql().unsupported("customer lifetimes (survival)")
+    g = month_grid(subscriptions, end=_end_month(end), policy=policy, convert=False)
     ents = g.entities
     n = len(ents)
     acquired = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(acquired, g.ent[g.cat == _NEW], g.month[g.cat == _NEW].astype(np.int64))
+    np.minimum.at(acquired, g.ent[g.cat == NEW], g.month[g.cat == NEW].astype(np.int64))
     churned = np.full(n, np.iinfo(np.int64).max)
-    churn = g.cat == _CHURN
+    churn = g.cat == CHURN
     np.minimum.at(churned, g.ent[churn], g.month[churn].astype(np.int64))
     ok = acquired < np.iinfo(np.int64).max
     event = (churned < np.iinfo(np.int64).max) & ok
     months = np.where(event, churned - acquired, g.hi - acquired)
     out = pd.DataFrame({"customer_id": ents["customer_id"].to_numpy(),
-                        "acquired": _month_ts(np.where(ok, acquired, 0)),
+                        "acquired": month_start(np.where(ok, acquired, 0)),
                         "churned": pd.NaT, "months": months, "event": event.astype(np.int64)})
-    out.loc[event, "churned"] = _month_ts(churned[event])
+    out.loc[event, "churned"] = month_start(churned[event])
     out["churned"] = out["churned"].astype("datetime64[ns]")
     out = out[ok].reset_index(drop=True)
     return attach_columns(out, customers, as_list(by), table="subscriptions")
@@ -105,16 +105,18 @@ def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: Perio
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().cohort_retention(subscriptions, freq=freq, end=end, by=by, customers=customers, fx_rates=fx_rates, max_age=max_age, last_cohorts=last_cohorts, policy=policy)
+        return _sql().cohort_retention(subscriptions, freq=freq, end=end, by=by,
+                                        customers=customers, fx_rates=fx_rates, max_age=max_age,
+                                        last_cohorts=last_cohorts, policy=policy)
     step = {"M": 1, "Q": 3}.get(freq)
     if step is None:
         raise RevOpsError(f"cohort_retention: freq must be 'M' or 'Q', got {freq!r}")
     by = as_list(by)
     end_ts = _end_month(end)
-    g = _grid(subscriptions, end=end_ts, fx_rates=fx_rates, policy=policy)
+    g = month_grid(subscriptions, end=end_ts, fx_rates=fx_rates, policy=policy)
     n = len(g.entities)
     acquired = np.full(n, np.iinfo(np.int64).max)
-    new = g.cat == _NEW
+    new = g.cat == NEW
     np.minimum.at(acquired, g.ent[new], g.month[new].astype(np.int64))
     ok_ent = acquired < np.iinfo(np.int64).max
     coh = np.where(ok_ent, acquired - acquired % step, 0)     # month 0 = 1970-01
@@ -155,7 +157,7 @@ def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: Perio
         out["revenue_retention"] = np.where(out["mrr_initial"] > 0,
                                             out["mrr"] / out["mrr_initial"].where(
                                                 out["mrr_initial"] > 0, 1.0), np.nan)
-    out["cohort"] = _month_ts(out["cohort_m"].to_numpy())
+    out["cohort"] = month_start(out["cohort_m"].to_numpy())
     if last_cohorts is not None:
         keep = np.sort(out["cohort_m"].unique())[-last_cohorts:]
         out = out[out["cohort_m"].isin(keep)]
@@ -249,7 +251,7 @@ def survival_summary(curves: pd.DataFrame, *, by: str | list[str] | None = "segm
 
 
 def _sql():
-    """The SQL engine (imported on first use; it needs Ibis)."""
+    """The SQL engine (imported on first use: it needs Ibis, the [sql] extra)."""
     from .engines import sql
 
     return sql

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import RevOpsError, SchemaError
-from .pipeline import LOST, OPEN, WON, stage_outcome
+from .stages import LOST, OPEN, WON, stage_outcome
 from .schema import TABLES, format_failures
 
 __all__ = ["map_crm_opportunities", "infer_stage_map"]

@@ -12,6 +12,7 @@ __all__ = [
     "RevOpsError",
     "SchemaError",
     "MissingTableError",
+    "MissingColumnError",
     "PeriodError",
     "DataNotFoundError",
     "UnknownKPIError",
@@ -42,6 +43,18 @@ class SchemaError(RevOpsError, ValueError):
 
 class MissingTableError(RevOpsError, LookupError):
     """A computation needs a table the dataset does not have."""
+
+
+class MissingColumnError(RevOpsError, KeyError):
+    """A computation needs an optional column that the dataset's table does not have
+    (for example ``subscriptions.committed_end_date`` for the revenue backlog)."""
+
+    def __init__(self, message: str, *, table: str | None = None, column: str | None = None):
+        super().__init__(message)
+        self.table, self.column = table, column
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
 
 
 class PeriodError(RevOpsError, ValueError):

@@ -24,10 +24,12 @@ import pandas as pd
 from ._common import as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
 from .catalog import register
 from .errors import RevOpsError
+from .grid import month_number, month_start
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy
 
 __all__ = [
+    "margin_costs",
     "recognition_schedule",
     "revenue_recognised",
     "billings",
@@ -49,18 +51,6 @@ _POINT_KINDS = ("one_time",)
 
 
 # ---------------------------------------------------------------------- helpers
-def _month_index(dates: pd.Series) -> np.ndarray:
-    """Months since year 0 (``year * 12 + month - 1``) as int64; NaT gives -1."""
-    out = (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(dtype="float64")
-    return np.where(np.isnan(out), -1, out).astype("int64")
-
-
-def _from_month_index(idx: np.ndarray) -> np.ndarray:
-    """Month starts (``datetime64[ns]``) from :func:`_month_index` values."""
-    idx = np.asarray(idx, dtype="int64")
-    return (idx - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")
-
-
 def _fx_through(fx_rates: pd.DataFrame | None, last_month) -> pd.DataFrame | None:
     """``fx_rates`` extended to ``last_month``: months after its last month repeat each currency's
     latest rate (revenue recognised in the future is valued at the latest known rate)."""
@@ -171,20 +161,20 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
     pt = ~spread & relevant
     point = pd.DataFrame({
         "row": np.flatnonzero(pt),
-        "month_idx": _month_index(pd.Series(point_date[pt]).astype("datetime64[ns]")),
+        "month_idx": month_number(point_date[pt]),
         "share": 1.0,
     })
     # spread rows: one per touched month
     sp = spread & relevant
     rows = np.flatnonzero(sp)
-    first = _month_index(ss[sp])
-    last = _month_index(se[sp] - pd.Timedelta(days=1))
+    first = month_number(ss[sp].to_numpy())
+    last = month_number((se[sp] - pd.Timedelta(days=1)).to_numpy())
     counts = last - first + 1
     rep = np.repeat(np.arange(len(rows)), counts)
     offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     midx = first[rep] + offs
-    mstart = _from_month_index(midx)
-    mend = _from_month_index(midx + 1)
+    mstart = month_start(midx)
+    mend = month_start(midx + 1)
     lo = np.maximum(ss[sp].to_numpy()[rep], mstart)
     hi = np.minimum(se[sp].to_numpy()[rep], mend)
     weight = (hi - lo) / (mend - mstart)
@@ -192,7 +182,7 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
     spread_rows = pd.DataFrame({"row": rows[rep], "month_idx": midx, "share": weight / total[rep]})
 
     sched = pd.concat([point, spread_rows], ignore_index=True)
-    sched["month"] = _from_month_index(sched["month_idx"].to_numpy())
+    sched["month"] = month_start(sched["month_idx"].to_numpy())
     if months is not None:
         wanted = pd.DatetimeIndex(months).to_period("M").to_timestamp()
         sched = sched[sched["month"].isin(wanted)]
@@ -215,6 +205,10 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
         .reset_index(drop=True)
 
 
+@register("revenue_recognised", aggregation="sum", label="Revenue recognised", unit="currency", good="up", family="finance",
+          formula="Σ invoice amounts recognised in the period: recurring/services spread over their "
+                  "service months (weighted by days covered), one-time at delivery",
+          tables=("invoices",))
 def revenue_recognised(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
                        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -240,6 +234,8 @@ def revenue_recognised(invoices: pd.DataFrame, period: PeriodLike, *, by: str | 
                               "invoices": ("invoice_id", "nunique")})
 
 
+@register("billings", aggregation="sum", label="Billings", unit="currency", good="up", family="finance",
+          formula="Σ amount of invoices issued in the period", tables=("invoices",))
 def billings(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
              customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
              policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -257,6 +253,8 @@ def billings(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
+@register("cash_collected", aggregation="sum", label="Cash collected", unit="currency", good="up", family="finance",
+          formula="Σ amount of invoices paid in the period (paid_at in period)", tables=("invoices",))
 def cash_collected(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                    customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -294,6 +292,10 @@ def receivables(invoices: pd.DataFrame, as_of, *, by: str | list[str] | None = N
     return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
+@register("dso", label="DSO", unit="days", good="down", family="finance",
+          formula="AR at period end ÷ billings over the period × days in the period "
+                  "(AR = issued before period end, unpaid at period end)",
+          tables=("invoices",))
 def dso(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
         customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -322,6 +324,23 @@ def dso(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | Non
     return ratio_frame(out, "receivables", "daily_billings", what="dso", by=by)
 
 
+def margin_costs(invoices: pd.DataFrame | None, costs: pd.DataFrame | None,
+                 by: list[str] | None) -> pd.DataFrame | None:
+    """The cost ledger a dataset's gross margin uses: ``costs`` unless the margin is grouped and the
+    invoices carry their own ``cost_of_revenue`` (the ledger cannot be split by customer groups)."""
+    if costs is None or (by and invoices is not None and "cost_of_revenue" in invoices.columns):
+        return None
+    return costs
+
+
+def _margin_costs(data, by, policy):
+    return margin_costs(data.invoices, data.costs, by)
+
+
+@register("gross_margin", bind={"costs": _margin_costs}, label="Gross margin", unit="ratio", good="up", family="finance",
+          formula="(revenue recognised − cost of revenue) ÷ revenue recognised; cost of revenue from "
+                  "the costs ledger (category cost_of_revenue) when present, else invoices.cost_of_revenue",
+          tables=("invoices",))
 def gross_margin(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.DataFrame | None = None,
                  by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                  fx_rates: pd.DataFrame | None = None,
@@ -373,6 +392,9 @@ def gross_margin(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.DataFr
     return out[cols]
 
 
+@register("operating_cash_flow", aggregation="sum", label="Operating cash flow", unit="currency", good="up",
+          family="finance", formula="cash collected − costs paid (all cost categories) in the period",
+          tables=("invoices", "costs"), groupable=False)
 def operating_cash_flow(invoices: pd.DataFrame, costs: pd.DataFrame, period: PeriodLike, *,
                         fx_rates: pd.DataFrame | None = None,
                         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -388,6 +410,9 @@ def operating_cash_flow(invoices: pd.DataFrame, costs: pd.DataFrame, period: Per
     return pd.DataFrame({"value": [cash - paid], "cash_collected": [cash], "costs_paid": [paid]})
 
 
+@register("profit_margin", label="Operating profit margin", unit="ratio", good="up", family="finance",
+          formula="(revenue recognised − all costs) ÷ revenue recognised", tables=("invoices", "costs"),
+          groupable=False)
 def profit_margin(invoices: pd.DataFrame, costs: pd.DataFrame, period: PeriodLike, *,
                   fx_rates: pd.DataFrame | None = None,
                   policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -447,61 +472,3 @@ def finance_series(invoices: pd.DataFrame, period: PeriodLike, *, costs: pd.Data
                        profit_margin=safe_divide(rev - total, rev, what="profit_margin", where=str(q)))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------- catalogue
-def _kw(data, by, policy):
-    return {"by": by, "customers": data.customers, "fx_rates": data.fx_rates, "policy": policy}
-
-
-@register("revenue_recognised", label="Revenue recognised", unit="currency", good="up", family="finance",
-          formula="Σ invoice amounts recognised in the period: recurring/services spread over their "
-                  "service months (weighted by days covered), one-time at delivery",
-          tables=("invoices",))
-def _kpi_revenue_recognised(data, period: Period, *, by, policy):
-    return revenue_recognised(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("billings", label="Billings", unit="currency", good="up", family="finance",
-          formula="Σ amount of invoices issued in the period", tables=("invoices",))
-def _kpi_billings(data, period: Period, *, by, policy):
-    return billings(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("cash_collected", label="Cash collected", unit="currency", good="up", family="finance",
-          formula="Σ amount of invoices paid in the period (paid_at in period)", tables=("invoices",))
-def _kpi_cash_collected(data, period: Period, *, by, policy):
-    return cash_collected(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("dso", label="DSO", unit="days", good="down", family="finance",
-          formula="AR at period end ÷ billings over the period × days in the period "
-                  "(AR = issued before period end, unpaid at period end)",
-          tables=("invoices",))
-def _kpi_dso(data, period: Period, *, by, policy):
-    return dso(data.invoices, period, **_kw(data, by, policy))
-
-
-@register("gross_margin", label="Gross margin", unit="ratio", good="up", family="finance",
-          formula="(revenue recognised − cost of revenue) ÷ revenue recognised; cost of revenue from "
-                  "the costs ledger (category cost_of_revenue) when present, else invoices.cost_of_revenue",
-          tables=("invoices",))
-def _kpi_gross_margin(data, period: Period, *, by, policy):
-    use_ledger = data.costs is not None and (
-        not by or "cost_of_revenue" not in data.invoices.columns)
-    return gross_margin(data.invoices, period, costs=data.costs if use_ledger else None,
-                        **_kw(data, by, policy))
-
-
-@register("operating_cash_flow", label="Operating cash flow", unit="currency", good="up",
-          family="finance", formula="cash collected − costs paid (all cost categories) in the period",
-          tables=("invoices", "costs"), groupable=False)
-def _kpi_operating_cash_flow(data, period: Period, *, by, policy):
-    return operating_cash_flow(data.invoices, data.costs, period, fx_rates=data.fx_rates, policy=policy)
-
-
-@register("profit_margin", label="Operating profit margin", unit="ratio", good="up", family="finance",
-          formula="(revenue recognised − all costs) ÷ revenue recognised", tables=("invoices", "costs"),
-          groupable=False)
-def _kpi_profit_margin(data, period: Period, *, by, policy):
-    return profit_margin(data.invoices, data.costs, period, fx_rates=data.fx_rates, policy=policy)

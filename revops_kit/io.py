@@ -12,26 +12,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from . import parsing
 from .errors import DataNotFoundError, MissingTableError, PeriodError, SchemaError
+from .parsing import NA_VALUES as _NA_VALUES
 from .periods import Period, PeriodLike, as_period
 from .schema import TABLE_NAMES, TABLES, _failure, format_failures, validation_report
 
-__all__ = ["RevOpsData", "load", "load_sample", "from_frames", "parse_table", "validation_summary",
+__all__ = ["RevOpsData", "load", "load_sample", "load_export", "from_frames", "parse_table", "validation_summary",
            "SAMPLE_DIR"]
 
 #: The committed sample dataset.
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
-# Values read as missing. "NA" is deliberately *not* here: it is North America in a region column.
-_NA_VALUES = ["", "nan", "NaN", "null", "NULL", "None", "N/A", "n/a", "#N/A"]
-_TRUE = {"true", "t", "yes", "y", "1", "1.0", "won", "closed"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_MONEY_JUNK = re.compile(r"[\s,$€£¥]|USD|EUR|GBP")
 
 
 @dataclass
@@ -143,13 +140,104 @@ class RevOpsData:
             )
         return p
 
+    def _dated_rows(self) -> pd.DataFrame:
+        """table, row (1-based), column, date of every row's main date column."""
+        parts = []
+        for name, frame in self.tables().items():
+            col = TABLES[name].date_column
+            if not col or col not in frame.columns or not pd.api.types.is_datetime64_any_dtype(frame[col]):
+                continue
+            d = frame[col]
+            keep = d.notna().to_numpy()
+            parts.append(pd.DataFrame({"table": name, "row": np.flatnonzero(keep) + 1, "column": col,
+                                       "date": d[keep].to_numpy()}))
+        if not parts:
+            return pd.DataFrame(columns=["table", "row", "column", "date"])
+        return pd.concat(parts, ignore_index=True)
+
+    def data_extent(self) -> dict:
+        """Where the bulk of the data ends, and the far-future outlier rows left out of it.
+
+        Rows are outliers when they lie more than 12 months after the next earlier dated row of
+        the dataset and are few (at most 5, or 0.1 % of the dated rows). Returns ``{"last": date,
+        "decided_by": (table, row, column), "outliers": frame of table/row/column/date}``.
+        """
+        rows = self._dated_rows()
+        if rows.empty:
+            raise PeriodError(f"dataset {self.source or '(in memory)'} has no dated rows")
+        rows = rows.sort_values("date", kind="stable").reset_index(drop=True)
+        limit = max(5, int(len(rows) * 0.001))
+        cut = len(rows)
+        months = rows["date"].dt.year * 12 + rows["date"].dt.month
+        i = len(rows) - 1
+        while i > 0 and len(rows) - i <= limit:
+            if months.iloc[i] - months.iloc[i - 1] > 12:
+                cut = i
+            i -= 1
+        bulk, outliers = rows.iloc[:cut], rows.iloc[cut:]
+        last = bulk.iloc[-1]
+        return {"last": pd.Timestamp(last["date"]), "decided_by": (last["table"], int(last["row"]), last["column"]),
+                "outliers": outliers.reset_index(drop=True)}
+
     def latest_full_period(self, kind: str = "quarter") -> Period:
-        """The last period of ``kind`` that ends on or before the data's last month ends."""
-        _, last = self.date_range()
+        """The last period of ``kind`` that ends on or before the last month of the *bulk* of the
+        data ends (a few far-future rows do not move it; see :meth:`data_extent`)."""
+        last = self.data_extent()["last"]
         p = Period.containing(last, kind)
         if last < p.end - pd.Timedelta(days=1) and (p.end - last).days > 31:
             p = p.previous()
         return p
+
+    def default_period_note(self, kind: str = "quarter") -> str:
+        """One or two sentences saying which period is the default and which rows decided it."""
+        ext = self.data_extent()
+        p = self.latest_full_period(kind)
+        table, row, col = ext["decided_by"]
+        text = (f"default period {p}: the last full {kind} of the data, whose bulk ends "
+                f"{ext['last'].date()} ({table} row {row}, {col})")
+        out = ext["outliers"]
+        if len(out):
+            shown = ", ".join(f"{r.table} row {r.row} ({r.column} {pd.Timestamp(r.date).date()})"
+                              for r in out.head(5).itertuples(index=False))
+            text += (f"; {len(out)} far-future row(s) left out of the default: {shown}"
+                     f"{' ...' if len(out) > 5 else ''} — check them, or pass --period")
+        return text
+
+    # ------------------------------------------------------------------ writing
+    def save(self, folder: str | Path) -> dict[str, int]:
+        """Write every present table to ``folder/<table>.csv`` (dates ``YYYY-MM-DD``, booleans
+        ``true``/``false``, numbers exactly); ``rk.load(folder)`` reads the same values back.
+
+        Returns the number of rows written per table. The files are written to a temporary
+        folder beside ``folder`` and moved in when all are written.
+        """
+        import os
+        import shutil
+        import tempfile
+
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise DataNotFoundError(f"save: {str(folder)!r} is a file, not a folder")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".revops-save-", dir=folder.parent))
+        counts = {}
+        try:
+            for name, frame in self.tables().items():
+                out = frame.copy()
+                for col in out.columns:
+                    s = out[col]
+                    if pd.api.types.is_datetime64_any_dtype(s):
+                        out[col] = s.dt.strftime("%Y-%m-%d").where(s.notna(), "")
+                    elif pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
+                        out[col] = s.astype(object).map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
+                out.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+                counts[name] = len(frame)
+            folder.mkdir(exist_ok=True)
+            for file in tmp.iterdir():
+                os.replace(file, folder / file.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return counts
 
     def __repr__(self) -> str:
         parts = [f"{n}={len(f)}" for n, f in self.tables().items()]
@@ -157,53 +245,60 @@ class RevOpsData:
 
 
 # ---------------------------------------------------------------------- parsing
-def _parse_dates(raw: pd.Series) -> pd.Series:
-    text = raw.astype("string").str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-    if parsed.isna().sum() > text.isna().sum():  # other formats (e.g. 03/31/2025)
-        retry = pd.to_datetime(text[parsed.isna() & text.notna()], errors="coerce", format="mixed", utc=True)
-        parsed = parsed.fillna(retry) if len(retry) else parsed
-    return parsed.dt.tz_convert(None).dt.normalize().astype("datetime64[ns]")
+def _id_text(raw: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(raw):  # 1001.0 from a typed source
+        raw = raw.map(lambda v: str(int(v)) if pd.notna(v) and np.isfinite(v) and float(v).is_integer() else v)
+    return raw
 
 
-def _parse_money(raw: pd.Series) -> tuple[pd.Series, int]:
-    text = raw.astype("string").str.strip()
-    cleaned = text.str.replace(_MONEY_JUNK, "", regex=True)
-    negative = cleaned.str.match(r"^\(.*\)$").fillna(False)
-    cleaned = cleaned.str.strip("()")
-    values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    values = values.where(~negative.astype(bool), -values)
-    repaired = int(((text != cleaned) & values.notna()).fillna(False).sum())
-    return values, repaired
-
-
-def _parse_bool(raw: pd.Series) -> pd.Series:
-    text = raw.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False).astype(bool)] = True
-    out[text.isin(_FALSE).fillna(False).astype(bool)] = False
+def _parse_options(options: Mapping | None, column: str) -> dict:
+    """Per-column parse options: ``{"decimal": ",", "dates": {col: fmt}, "dayfirst": ...}``; a
+    top-level ``decimal`` applies to every number column, ``{"decimal": {col: ","}}`` to one."""
+    if not options:
+        return {}
+    out = {}
+    dec = options.get("decimal")
+    if isinstance(dec, Mapping):
+        dec = dec.get(column)
+    if dec is not None:
+        out["decimal"] = dec
+    fmt = (options.get("dates") or {}).get(column)
+    if fmt is not None:
+        if fmt in ("dayfirst", "D/M/Y", "day_first"):
+            out["dayfirst"] = True
+        elif fmt in ("monthfirst", "M/D/Y", "month_first"):
+            out["dayfirst"] = False
+        else:
+            out["format"] = fmt
     return out
 
 
-def parse_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], list[str]]:
+def parse_table(name: str, frame: pd.DataFrame, *, options: Mapping | None = None,
+                ) -> tuple[pd.DataFrame, list[dict], list[str]]:
     """Parse a raw table (text or already typed) by the schema's column kinds.
 
     Returns the parsed frame (same rows, same order, fresh RangeIndex), the parse failures in
-    :func:`~revops_kit.schema.validation_report` format, and notes on repairs.
+    :func:`~revops_kit.schema.validation_report` format, and notes on repairs. ``options`` carries
+    the conventions a mapping sets (``decimal``, ``dates`` formats); without them each column's
+    convention is detected from its values (see :mod:`revops_kit.parsing`), and a value that could
+    be read two ways is a failure, not a guess.
     """
     spec = TABLES[name]
     out = frame.reset_index(drop=True).copy()
     out.columns = [str(c).strip() for c in out.columns]
+    dups = sorted({c for c in out.columns if list(out.columns).count(c) > 1})
+    if dups:
+        raise SchemaError(f"table {name}: duplicate column(s) {dups}; rename or remove one of each")
     failures: list[dict] = []
     notes: list[str] = []
     for col in spec.columns:
         if col.name not in out.columns:
             continue
         raw = out[col.name]
-        present = raw.notna() & (raw.astype("string").str.strip() != "").fillna(False)
+        opts = _parse_options(options, col.name)
         if col.kind in ("id", "str", "currency", "period"):
-            if pd.api.types.is_float_dtype(raw) and col.kind == "id":  # 1001.0 from a typed source
-                raw = raw.map(lambda v: str(int(v)) if pd.notna(v) and float(v).is_integer() else v)
+            if col.kind == "id":
+                raw = _id_text(raw)
             text = raw.astype("string").str.strip()
             text = text.where(text != "", pd.NA)
             if col.kind == "currency":
@@ -211,39 +306,26 @@ def parse_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict
             out[col.name] = text.astype("str") if _PD3 else text.astype(object).where(text.notna(), np.nan)
             continue
         if col.kind == "date":
-            parsed = raw if pd.api.types.is_datetime64_any_dtype(raw) else _parse_dates(raw)
-            if getattr(parsed.dtype, "tz", None) is not None:
-                parsed = parsed.dt.tz_convert(None)
-            parsed = parsed.dt.normalize().astype("datetime64[ns]")
-            bad = present & parsed.isna()
-            check = "parse_date"
+            result = parsing.parse_dates(raw, **{k: v for k, v in opts.items() if k in ("format", "dayfirst")})
         elif col.kind == "bool":
-            parsed = raw.astype("boolean") if pd.api.types.is_bool_dtype(raw) else _parse_bool(raw)
-            bad = present & parsed.isna()
-            check = "parse_bool"
+            result = parsing.parse_bools(raw)
         else:  # money, float, int
-            if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-                parsed, repaired = raw.astype("float64"), 0
-            elif col.kind == "money":
-                parsed, repaired = _parse_money(raw)
-            else:
-                parsed = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64")
-                repaired = 0
-            bad = present & parsed.isna()
-            check = "parse_money" if col.kind == "money" else "parse_number"
-            if repaired:
-                notes.append(f"{name}.{col.name}: {repaired} value(s) read as numbers after "
-                             "removing currency symbols, spaces or thousands separators")
+            result = parsing.parse_numbers(raw, decimal=opts.get("decimal"), money=col.kind == "money")
             if col.kind == "int":
-                frac = parsed.notna() & (parsed != parsed.round())
+                v = result.values
+                frac = v.notna() & np.isfinite(v.fillna(0)) & (v != v.round())
                 if frac.any():
                     failures.append(_failure(name, col.name, "is_integer",
                                              (out.index[frac] + 1).tolist(), raw[frac].tolist(),
                                              n=int(frac.sum())))
+        if result.note:
+            notes.append(f"{name}.{col.name}: {result.note}")
+        bad = result.bad
         if bad.any():
-            failures.append(_failure(name, col.name, check, (out.index[bad] + 1).tolist(),
-                                     raw[bad].tolist(), n=int(bad.sum())))
-        out[col.name] = parsed
+            failures.append(_failure(name, col.name, result.check, (out.index[bad] + 1).tolist(),
+                                     raw[bad].tolist(), n=int(bad.sum()),
+                                     detail=result.reasons[0] if result.reasons else ""))
+        out[col.name] = result.values
     return out, failures, notes
 
 
@@ -251,35 +333,86 @@ _PD3 = int(pd.__version__.split(".")[0]) >= 3
 
 
 # ---------------------------------------------------------------------- loading
-def _read_file(path: Path, table: str) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+def _os_problem(path: Path, exc: OSError, what: str = "file") -> DataNotFoundError:
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return DataNotFoundError(f"{what} {str(path)!r} is a symbolic link loop (it points back to itself)")
+    if isinstance(exc, PermissionError):
+        return DataNotFoundError(f"{what} {str(path)!r} cannot be read: permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return DataNotFoundError(f"{what} {str(path)!r} is a folder, not a table file")
+    return DataNotFoundError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}")
+
+
+def read_table_file(path: str | Path, table: str, *, sep: str | None = None,
+                    encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read one table file (CSV or Parquet, told apart by content, not only by name).
+
+    Returns the raw frame (CSV as text) and notes (encoding and separator when not the default).
+    Raises :class:`~revops_kit.parsing.FileFormatError` naming the table and file when the content
+    is not what the extension says, the Parquet file is truncated, or the CSV layout is broken.
+    """
+    path = Path(path)
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=_NA_VALUES)
-    except pd.errors.EmptyDataError:
+        return parsing.read_file(path, what=f"table {table}: file {path.name}", label=table, sep=sep,
+                                 encoding=encoding)
+    except parsing.EmptyFileError:
         raise SchemaError(
             f"table {table}: file {path.name} is empty (no header row); write at least the header "
-            f"with the required columns {', '.join(TABLES[table].required_columns)}"
-        ) from None
+            f"with the required columns {', '.join(TABLES[table].required_columns)}") from None
+    except OSError as exc:
+        raise _os_problem(path, exc, f"table {table}: file") from None
+
+
+def _parse_money(values: pd.Series) -> tuple[pd.Series, int]:
+    """Money text → floats and the number of values repaired (kept for :mod:`revops_kit.crm`)."""
+    result = parsing.parse_numbers(values, money=True)
+    return result.values, int(result.values.notna().sum()) if result.note else 0
+
+
+def _read_file(path: Path, table: str) -> pd.DataFrame:  # kept for callers of the old helper
+    return read_table_file(path, table)[0]
 
 
 def from_frames(frames: dict[str, pd.DataFrame], *, source: str = "(in memory)",
-                validate: bool = True) -> RevOpsData:
-    """Build a :class:`RevOpsData` from raw or typed frames keyed by table name (parsed like files)."""
+                validate: bool = True, options: Mapping[str, Mapping] | None = None) -> RevOpsData:
+    """Build a :class:`RevOpsData` from raw or typed frames keyed by table name (parsed like files).
+
+    ``options`` maps a table name to its parse options (``decimal``, ``dates``), as a mapping sets
+    them. This is the one place a dataset is assembled: files, databases and the CRM/billing
+    adapters all hand their frames to it.
+    """
+    return _assemble(frames, source=source, validate=validate, options=options)
+
+
+def _assemble(frames: Mapping[str, pd.DataFrame | None], *, source: str, validate: bool = True,
+              options: Mapping[str, Mapping] | None = None, notes: Iterable[str] = (),
+              window=None, reconcile=None) -> RevOpsData:
     unknown = sorted(set(frames) - set(TABLE_NAMES))
     if unknown:
         raise SchemaError(f"unknown table name(s) {unknown}; expected some of {list(TABLE_NAMES)}")
     data = RevOpsData(source=source)
+    data.notes.extend(notes)
     failures: list[dict] = []
+    parsed: dict[str, pd.DataFrame] = {}
     for name, frame in frames.items():
         if frame is None:
             continue
-        parsed, fails, notes = parse_table(name, frame)
-        setattr(data, name, parsed)
+        table, fails, table_notes = parse_table(name, frame, options=(options or {}).get(name))
+        parsed[name] = table
         failures.extend(fails)
-        data.notes.extend(notes)
+        data.notes.extend(table_notes)
+    if window:
+        from .adapters.warehouse import apply_window
+
+        parsed = apply_window(parsed, window)
+    for name, table in parsed.items():
+        setattr(data, name, table)
     if validate:
         report = validation_report(data.tables())
+        if reconcile is not None:
+            report = reconcile(report, parsed)
         # a value that did not parse is missing now: don't report it a second time as a null
         # (only when every null of that column is such a value; otherwise both are real)
         unparsed = {(f["table"], f["column"]): f["n_failing"] for f in failures}
@@ -292,6 +425,30 @@ def from_frames(frames: dict[str, pd.DataFrame], *, source: str = "(in memory)",
         if len(all_fail):
             raise SchemaError(f"dataset {source}: " + format_failures(all_fail), failures=all_fail)
     return data
+
+
+def _table_files(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        raise _os_problem(folder, exc, "data folder") from None
+
+
+def _check_source_path(path: Path, what: str = "data folder") -> None:
+    """Raise a clear DataNotFoundError for a missing path, a symlink loop or a dangling link."""
+    import errno
+
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _os_problem(path, exc, what) from None
+        if path.is_symlink():
+            raise DataNotFoundError(f"{what} {str(path)!r} is a symbolic link to "
+                                    f"{str(Path(path).readlink())!r}, which does not exist") from None
+        if isinstance(exc, FileNotFoundError):
+            raise DataNotFoundError(f"{what} {str(path)!r} does not exist") from None
+        raise _os_problem(path, exc, what) from None
 
 
 def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
@@ -354,7 +511,7 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
     True
     """
     from .adapters.mapping import load_mapping, read_mapped
-    from .adapters.warehouse import apply_window, is_database, make_window, read_database
+    from .adapters.warehouse import is_database, make_window, read_database_frames
 
     if engine != "pandas":  # the SQL engine hook (revops_kit.engines.sql)
         from .engines.sql import load_with_engine
@@ -378,53 +535,90 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
     if mapped is not None and tables is not None:
         mapped = type(mapped)(tables={k: v for k, v in mapped.tables.items() if k in set(tables)},
                               source=mapped.source, path=mapped.path)
+    options = {t: tm.parse_options() for t, tm in mapped.tables.items()} if mapped is not None else {}
     if is_database(source):
-        return read_database(source, tables=tables, window=window, schema=schema, mapping=mapped,
-                             validate=validate)
+        if "://" not in source:
+            _check_source_path(Path(source), "DuckDB file")
+        raw, label, notes, reconcile = read_database_frames(source, tables=tables, window=window,
+                                                            schema=schema, mapping=mapped,
+                                                            validate=validate)
+        return _assemble(raw, source=label, validate=validate, options=options, notes=notes,
+                         window=window, reconcile=reconcile)
     folder = Path(source)
-    if not folder.exists():
-        raise DataNotFoundError(f"data folder {str(folder)!r} does not exist")
+    _check_source_path(folder)
     if not folder.is_dir():
         raise DataNotFoundError(f"{str(folder)!r} is not a folder of table files, a DuckDB file "
                                 "(*.duckdb), a database URL or a mapping (*.yaml)")
     wanted = set(tables) if tables is not None else set(TABLE_NAMES)
     frames: dict[str, pd.DataFrame] = {}
     used: set[str] = set()
-    if mapped is not None:
-        frames, used = read_mapped(mapped, folder)
     notes: list[str] = []
-    for file in sorted(folder.iterdir()):
-        if file.name.startswith(".") or file.is_dir() or file.name.lower() in ("readme.md", "provenance.md"):
+    if mapped is not None:
+        frames, used, map_notes = read_mapped(mapped, folder)
+        notes.extend(map_notes)
+    found: dict[str, Path] = {}
+    for file in _table_files(folder):
+        name = file.name
+        if name.startswith(".") or name.lower() in ("readme.md", "provenance.md"):
             continue
-        if file.name in used or (mapped is not None and mapped.path is not None
-                                 and file.resolve() == mapped.path.resolve()):
+        if name in used or (mapped is not None and mapped.path is not None
+                            and file.resolve() == mapped.path.resolve()):
             continue
         stem, suffix = file.stem, file.suffix.lower()
         if suffix in (".yaml", ".yml"):  # mapping files live beside the data
             continue
-        if suffix not in (".csv", ".parquet") or stem not in TABLE_NAMES:
-            notes.append(f"ignored unknown file {file.name} (not a canonical table name)")
+        if stem not in TABLE_NAMES or suffix not in (".csv", ".parquet", ".txt", ".tsv"):
+            if file.is_dir():
+                continue
+            notes.append(f"ignored unknown file {name} (not a canonical table name)")
             continue
         if stem not in wanted or stem in (mapped.tables if mapped is not None else {}):
             continue
-        if stem in frames:
-            raise SchemaError(f"table {stem}: both a CSV and a Parquet file are present in {folder}")
-        frames[stem] = _read_file(file, stem)
+        _check_source_path(file, f"table {stem}: file")
+        if file.is_dir():
+            raise DataNotFoundError(f"table {stem}: {str(file)!r} is a folder, not a table file")
+        if stem in found:
+            raise SchemaError(f"table {stem}: both {found[stem].name} and {name} are present in {folder}; "
+                              "keep one")
+        found[stem] = file
+        frames[stem], file_notes = read_table_file(file, stem)
+        notes.extend(file_notes)
     if not frames:
         raise DataNotFoundError(
             f"data folder {str(folder)!r} holds no table file; expected files such as "
             f"customers.csv, subscriptions.csv (one per table: {', '.join(TABLE_NAMES)})"
         )
-    data = from_frames(frames, source=str(folder), validate=validate)
-    data.notes[:0] = notes
     if mapped is not None:
-        data.notes.insert(0, f"read {', '.join(sorted(mapped.tables))} through mapping {mapped.name}")
-    if window:
-        kept = apply_window(data.tables(), window)
-        for name, frame in kept.items():
+        notes.insert(0, f"read {', '.join(sorted(mapped.tables))} through mapping {mapped.name}")
+    data = _assemble(frames, source=str(folder), validate=validate, options=options, notes=notes)
+    if window:  # a folder is validated whole, then windowed (references hold over the full tables)
+        from .adapters.warehouse import apply_window
+
+        for name, frame in apply_window(data.tables(), window).items():
             setattr(data, name, frame)
         data.notes.append(f"kept the rows relevant to {window} (rules: revops_kit.adapters.warehouse)")
     return data
+
+
+EXPORT_ADAPTERS = ("salesforce", "hubspot", "stripe")
+
+
+def load_export(kind: str, folder: str | Path, *, validate: bool = True, **kwargs) -> RevOpsData:
+    """Load a folder of CRM or billing exports (``kind`` = ``"salesforce"``, ``"hubspot"`` or
+    ``"stripe"``) as a validated :class:`RevOpsData`; ``kwargs`` go to the adapter's ``to_frames``
+    (for example ``owners=`` for HubSpot, ``id_field=`` for Stripe). The adapter's notes are kept
+    in ``data.notes``."""
+    import importlib
+    import inspect
+
+    if kind not in EXPORT_ADAPTERS:
+        raise ValueError(f"load_export: kind must be one of {EXPORT_ADAPTERS}, got {kind!r}")
+    adapter = importlib.import_module(f".adapters.{kind}", __package__)
+    notes: list[str] = []
+    if "notes" in inspect.signature(adapter.to_frames).parameters:
+        kwargs.setdefault("notes", notes)
+    frames = adapter.to_frames(folder, **kwargs)
+    return _assemble(frames, source=f"{kind}:{folder}", validate=validate, notes=notes)
 
 
 def load_sample() -> RevOpsData:

@@ -28,7 +28,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ._common import SectionView, as_list, ratio_frame, to_reporting_currency
+from ._common import frame_cache, as_list, ratio_frame, to_reporting_currency
 from .catalog import NotGroupableError, register
 from .errors import RevOpsError, ZeroDenominatorWarning, warn_zero_denominator
 from .periods import Period, PeriodLike, as_period, to_month
@@ -54,9 +54,6 @@ __all__ = [
     "trial_to_paid",
     "acquisition_by_channel",
     "spend_by_month",
-    "MARKETING_HEADLINE",
-    "MarketingView",
-    "marketing_view",
 ]
 
 #: Cost categories of fully loaded CAC.
@@ -403,8 +400,7 @@ def funnel_dates(leads: pd.DataFrame, opportunities: pd.DataFrame | None = None,
 
 def lead_funnel(leads: pd.DataFrame, period: PeriodLike, *, opportunities: pd.DataFrame | None = None,
                 history: pd.DataFrame | None = None, basis: str = "period",
-                by: str | list[str] | None = None, as_of=None,
-                dates: pd.DataFrame | None = None) -> pd.DataFrame:
+                by: str | list[str] | None = None, as_of=None) -> pd.DataFrame:
     """Lead → MQL → SQL → opportunity → won: counts, conversion rates and days between steps.
 
     ``basis="period"``: each step counts the leads whose step date (see :func:`funnel_dates`)
@@ -416,14 +412,15 @@ def lead_funnel(leads: pd.DataFrame, period: PeriodLike, *, opportunities: pd.Da
     One row per (group and) step: ``count``, ``conversion_rate`` (÷ previous step's count),
     ``rate_from_lead`` (÷ leads), ``median_days`` and ``mean_days`` from the previous step (leads
     with both dates known, counted at the step: in the period, or in the cohort),
-    ``n_days``. Pass a precomputed :func:`funnel_dates` (with the ``by`` columns) as ``dates`` to
-    avoid rebuilding it.
+    ``n_days``. The :func:`funnel_dates` behind it are built once per (leads, opportunities,
+    history) frames and ``by``.
     """
     if basis not in ("period", "cohort"):
         raise ValueError(f"lead_funnel: basis must be 'period' or 'cohort', got {basis!r}")
     p = as_period(period)
     by = as_list(by)
-    f = dates if dates is not None else funnel_dates(leads, opportunities, history=history, by=by)
+    f = frame_cache("funnel_dates", (leads, opportunities, history), (tuple(by),),
+                    lambda: funnel_dates(leads, opportunities, history=history, by=by))
     f = _lead_groups(f, by)
     if basis == "cohort":
         f = f[p.mask(f["lead_at"]).fillna(False)]
@@ -464,7 +461,7 @@ def lead_funnel(leads: pd.DataFrame, period: PeriodLike, *, opportunities: pd.Da
 def funnel_conversion(leads: pd.DataFrame, period: PeriodLike, step: str, *,
                       opportunities: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
                       by: str | list[str] | None = None, basis: str = "period",
-                      from_step: str | None = None, dates: pd.DataFrame | None = None) -> pd.DataFrame:
+                      from_step: str | None = None) -> pd.DataFrame:
     """Conversion into funnel ``step`` from the previous step (or ``from_step``), per period.
 
     value = leads reaching ``step`` ÷ leads reaching the step before, counted as in
@@ -475,8 +472,7 @@ def funnel_conversion(leads: pd.DataFrame, period: PeriodLike, step: str, *,
         raise ValueError(f"funnel_conversion: step must be one of {FUNNEL_STEPS[1:]}, got {step!r}")
     from_step = from_step or FUNNEL_STEPS[FUNNEL_STEPS.index(step) - 1]
     by = as_list(by)
-    fun = lead_funnel(leads, period, opportunities=opportunities, history=history, basis=basis, by=by,
-                      dates=dates)
+    fun = lead_funnel(leads, period, opportunities=opportunities, history=history, basis=basis, by=by)
     num = fun[fun["step"] == step].set_index(by) if by else fun[fun["step"] == step].reset_index(drop=True)
     den = fun[fun["step"] == from_step].set_index(by) if by else fun[fun["step"] == from_step].reset_index(drop=True)
     out = pd.DataFrame({"numerator": num["count"], "denominator": den["count"].reindex(num.index) if by else den["count"],
@@ -614,7 +610,7 @@ def _mkw(data, policy):
     return {"customers": data.customers, "fx_rates": data.fx_rates, "policy": policy}
 
 
-@register("cac", label="CAC (fully loaded)", unit="currency", good="down", family="marketing",
+@register("cac", sections={"marketing": 1}, label="CAC (fully loaded)", unit="currency", good="down", family="marketing",
           headline=True,
           formula="(marketing programs + marketing payroll + sales payroll + tools/infrastructure + "
                   "external services) ÷ new customers of the period",
@@ -634,7 +630,7 @@ def _kpi_cac_by_channel(data, period: Period, *, by, policy):
     return cac_by_channel(data.costs, data.subscriptions, period, **_mkw(data, policy))
 
 
-@register("cpa", label="Cost per acquisition", unit="currency", good="down", family="marketing",
+@register("cpa", sections={"marketing": 5}, label="Cost per acquisition", unit="currency", good="down", family="marketing",
           formula="marketing programs spend ÷ new customers (by channel: the channel's)",
           tables=("costs", "subscriptions"))
 def _kpi_cpa(data, period: Period, *, by, policy):
@@ -642,7 +638,7 @@ def _kpi_cpa(data, period: Period, *, by, policy):
     return _rename_channel(cpa(data.costs, data.subscriptions, period, by_channel=ch, **_mkw(data, policy)), by)
 
 
-@register("marketing_roi", label="Marketing ROI (first year)", unit="ratio", good="up", family="marketing",
+@register("marketing_roi", sections={"marketing": 4}, label="Marketing ROI (first year)", unit="ratio", good="up", family="marketing",
           formula="(12 × new customers' first-month MRR × gross margin − marketing spend) ÷ marketing "
                   "spend; marketing spend = programs + marketing payroll",
           tables=("costs", "subscriptions", "invoices"))
@@ -652,7 +648,7 @@ def _kpi_marketing_roi(data, period: Period, *, by, policy):
                                          by_channel=ch, **_mkw(data, policy)), by)
 
 
-@register("cac_payback_months", label="CAC payback", unit="months", good="down", family="marketing",
+@register("cac_payback_months", sections={"marketing": 2}, label="CAC payback", unit="months", good="down", family="marketing",
           headline=True, formula="CAC ÷ (new-customer ARPA × gross margin)",
           tables=("costs", "subscriptions", "invoices"))
 def _kpi_cac_payback(data, period: Period, *, by, policy):
@@ -661,7 +657,7 @@ def _kpi_cac_payback(data, period: Period, *, by, policy):
                                               by_channel=ch, **_mkw(data, policy)), by)
 
 
-@register("ltv_to_cac", label="LTV:CAC", unit="multiple", good="up", family="marketing", groupable=False,
+@register("ltv_to_cac", sections={"marketing": 3}, label="LTV:CAC", unit="multiple", good="up", family="marketing", groupable=False,
           formula="CLV (ARPA × gross margin ÷ monthly logo churn) ÷ fully loaded CAC",
           tables=("costs", "subscriptions", "invoices"))
 def _kpi_ltv_to_cac(data, period: Period, *, by, policy):
@@ -676,13 +672,13 @@ def _lead_by(data, by) -> list[str]:
     return by
 
 
-@register("lead_volume", label="Leads created", unit="count", good="up", family="marketing",
+@register("lead_volume", sections={"marketing": 6}, aggregation="sum", label="Leads created", unit="count", good="up", family="marketing",
           formula="leads created in the period (by channel, campaign)", tables=("leads",))
 def _kpi_lead_volume(data, period: Period, *, by, policy):
     return lead_volume(data.leads, period, by=_lead_by(data, by))
 
 
-@register("cost_per_lead", label="Cost per lead", unit="currency", good="down", family="marketing",
+@register("cost_per_lead", sections={"marketing": 7}, label="Cost per lead", unit="currency", good="down", family="marketing",
           formula="marketing programs spend ÷ leads created in the period (by channel: the channel's)",
           tables=("leads", "costs"))
 def _kpi_cost_per_lead(data, period: Period, *, by, policy):
@@ -691,21 +687,20 @@ def _kpi_cost_per_lead(data, period: Period, *, by, policy):
                                          fx_rates=data.fx_rates, policy=policy), by)
 
 
-def _register_funnel(kpi_id: str, step: str, label: str, from_step: str | None = None) -> None:
+def _register_funnel(kpi_id: str, step: str, label: str, from_step: str | None = None,
+                     sections: dict | None = None) -> None:
     prev = from_step or FUNNEL_STEPS[FUNNEL_STEPS.index(step) - 1]
 
     words = {"lead": "leads created", "mql": "leads becoming MQL", "sql": "leads becoming SQL",
              "opportunity": "leads becoming opportunities", "won": "leads won"}
 
-    @register(kpi_id, label=label, unit="ratio", good="up", family="marketing",
+    @register(kpi_id, label=label, unit="ratio", good="up", family="marketing", sections=sections or {},
               formula=f"{words[step]} in the period ÷ {words[prev]} in the period "
                       "(flows dated in the period; a later step implies the earlier ones)",
               tables=("leads",))
     def _kpi(data, period: Period, *, by, policy):
-        dates = data.derived(("funnel_dates",), (data.leads, data.opportunities, data.opportunity_history),
-                             lambda: funnel_dates(data.leads, data.opportunities, history=data.opportunity_history))
         return funnel_conversion(data.leads, period, step, by=_lead_by(data, by), from_step=from_step,
-                                 dates=dates)
+                                 opportunities=data.opportunities, history=data.opportunity_history)
 
     _kpi.__name__ = f"_kpi_{kpi_id}"
 
@@ -714,89 +709,12 @@ _register_funnel("lead_to_mql_rate", "mql", "Lead → MQL rate")
 _register_funnel("mql_to_sql_rate", "sql", "MQL → SQL rate")
 _register_funnel("sql_to_opportunity_rate", "opportunity", "SQL → opportunity rate")
 _register_funnel("opportunity_to_won_rate", "won", "Opportunity → won rate (lead-sourced)")
-_register_funnel("lead_to_won_rate", "won", "Lead → won rate", from_step="lead")
+_register_funnel("lead_to_won_rate", "won", "Lead → won rate", from_step="lead", sections={"marketing": 8})
 
 
-@register("trial_to_paid", label="Trial → paid conversion", unit="ratio", good="up", family="marketing",
+@register("trial_to_paid", sections={"marketing": 9}, label="Trial → paid conversion", unit="ratio", good="up", family="marketing",
           formula="trials started in the period that converted to paid ÷ trials started in the period "
                   "(cohort; recent cohorts still maturing)",
           tables=("leads",))
 def _kpi_trial_to_paid(data, period: Period, *, by, policy):
     return trial_to_paid(data.leads, period, by=_lead_by(data, by))
-
-
-# ============================================================================== report view
-MARKETING_HEADLINE = ("cac", "cac_payback_months", "ltv_to_cac", "marketing_roi", "cpa", "lead_volume",
-                      "cost_per_lead", "lead_to_won_rate", "trial_to_paid")
-
-
-class MarketingView(SectionView):
-    """The frames behind the marketing report (``notebooks/30_marketing.ipynb``), each computed once.
-
-    Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
-    one-row frame with a ``note`` saying which (the plotting functions draw the note).
-    """
-
-    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None,
-                 spend_months: int = 12):
-        from .policies import get_policy
-
-        super().__init__(data)
-        self.period = as_period(period)
-        self.policy = get_policy(policy)
-        self.spend_months = spend_months
-
-    def _dates(self):
-        d = self.data
-        return d.derived(("funnel_dates",), (d.leads, d.opportunities, d.opportunity_history),
-                         lambda: funnel_dates(d.leads, d.opportunities, history=d.opportunity_history))
-
-    @property
-    def funnel(self) -> pd.DataFrame:
-        """Period-based funnel per channel: counts, conversion from the previous step, median days."""
-        return self._get("funnel", ("leads",), lambda: lead_funnel(
-            self.data.leads, self.period, by="channel", dates=self._dates()))
-
-    @property
-    def funnel_cohort(self) -> pd.DataFrame:
-        """Leads created in the period and how far they got so far (all channels)."""
-        return self._get("funnel_cohort", ("leads",), lambda: lead_funnel(
-            self.data.leads, self.period, basis="cohort", dates=self._dates()))
-
-    @property
-    def trials(self) -> pd.DataFrame:
-        """Trial → paid of the trials started in the period, per channel."""
-        def build():
-            out = trial_to_paid(self.data.leads, self.period, by="channel")
-            return out.rename(columns={"value": "trial_to_paid"})[
-                ["channel", "trials", "paid", "trial_to_paid", "median_days_to_paid", "n_converted_before_trial"]]
-        return self._get("trials", ("leads",), build)
-
-    @property
-    def acquisition(self) -> pd.DataFrame:
-        """Acquisition economics per channel and in total (:func:`acquisition_by_channel`)."""
-        d = self.data
-        return self._get("acquisition", ("costs", "subscriptions", "customers", "invoices"),
-                         lambda: acquisition_by_channel(d.costs, d.subscriptions, self.period, leads=d.leads,
-                                                        invoices=d.invoices, customers=d.customers,
-                                                        fx_rates=d.fx_rates, policy=self.policy))
-
-    @property
-    def spend(self) -> pd.DataFrame:
-        """Acquisition spend per month and category, trailing months up to the period end."""
-        return self._get("spend", ("costs",), lambda: spend_by_month(
-            self.data.costs, self.period.trailing_months(self.spend_months), fx_rates=self.data.fx_rates,
-            policy=self.policy))
-
-    def headline(self, kpis: Iterable[str] = MARKETING_HEADLINE) -> pd.DataFrame:
-        """The period's headline KPIs (those whose tables the dataset has), long format."""
-        from .catalog import compute_kpis, get_kpi
-
-        ids = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
-        return compute_kpis(self.data, self.period, ids, policy=self.policy)
-
-
-def marketing_view(data, period: PeriodLike, *, policy: MetricPolicy | str | None = None,
-                   spend_months: int = 12) -> MarketingView:
-    """The marketing report's frames for ``period`` (see :class:`MarketingView`)."""
-    return MarketingView(data, period, policy=policy, spend_months=spend_months)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import RevOpsWarning
+from .formatting import format_money, format_percent
 
 __all__ = ["setup_notebook", "show", "fmt_money", "fmt_pct"]
 
@@ -80,17 +81,13 @@ def _show_figures_once(ip) -> None:
 
 
 def fmt_money(value: float, currency: str = "USD") -> str:
-    """``1234567.8`` → ``'USD 1,234,568'`` (NaN → ``'n/a'``)."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{currency} {value:,.0f}"
+    """``1234567.8`` → ``'USD 1,234,568'`` (unknown → ``'—'``); see :mod:`revops_kit.formatting`."""
+    return format_money(value, currency, compact=False)
 
 
 def fmt_pct(value: float, decimals: int = 1) -> str:
-    """A fraction as a percentage: ``0.873`` → ``'87.3%'`` (NaN → ``'n/a'``)."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{value * 100:.{decimals}f}%"
+    """A fraction as a percentage: ``0.873`` → ``'87.3%'`` (unknown → ``'—'``)."""
+    return format_percent(value, decimals)
 
 
 def show(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int = 30):

@@ -49,12 +49,15 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ._common import (SectionView, as_list, attach_columns, ratio_frame, safe_divide,
+from ._common import (as_list, frame_cache, isin, attach_columns, ratio_frame, safe_divide,
                       to_reporting_currency)
 from .catalog import NotGroupableError, register
+from .stages import LOST, OPEN, WON, stage_outcome
+from .timeline import (UNKNOWN_STAGE, cached_timeline, opportunity_timeline, prepare_opportunities,
+                       state_at)
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period, to_month
-from .policies import DEFAULT_POLICY, MetricPolicy
+from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 
 __all__ = [
     "OPEN",
@@ -86,13 +89,8 @@ __all__ = [
     "sales_trend",
     "SALES_TYPES",
     "BOOKING_TYPES",
-    "SALES_HEADLINE",
-    "SalesView",
-    "sales_view",
 ]
 
-OPEN, WON, LOST = "open", "won", "lost"
-UNKNOWN_STAGE = "(unknown)"
 #: Opportunity types of the acquisition KPIs (win rate, deal size, cycle, velocity, opportunity
 #: ratio) unless ``types=`` says otherwise: renewals and expansions are other motions.
 SALES_TYPES = ("new_business",)
@@ -104,198 +102,14 @@ EVOLUTION_STEPS = ("starting", "created", "reopened", "increased", "decreased", 
                    "slipped_out", "won", "lost", "ending")
 _MOVES = EVOLUTION_STEPS[1:-1]
 
-_WON_RE = re.compile(r"\bwon\b", re.I)
-_LOST_RE = re.compile(r"\blost\b|\bclosed\b", re.I)
 
 
 # =============================================================================== outcomes
-def stage_outcome(frame: pd.DataFrame, *, stage: str = "stage",
-                  stage_map: Mapping[str, str] | None = None,
-                  known: Mapping[str, str] | None = None) -> pd.Series:
-    """``"open"``, ``"won"`` or ``"lost"`` for each row of ``frame``.
-
-    Order of precedence: ``stage_map`` (stage name → outcome, exact match) when given; the
-    ``is_won`` / ``is_closed`` flags when present and not missing; ``known`` (a learned stage →
-    outcome mapping); the stage name (contains "won" → won; "lost" or "closed" → lost; else open).
-
-    >>> f = pd.DataFrame({"stage": ["Demo", "Closed Won", "Closed Lost", "Closed - no decision"]})
-    >>> stage_outcome(f).tolist()
-    ['open', 'won', 'lost', 'lost']
-    """
-    text = frame[stage].astype(object)
-    out = pd.Series(np.nan, index=frame.index, dtype=object)
-    if "is_closed" in frame.columns or "is_won" in frame.columns:
-        won = frame["is_won"].astype("boolean") if "is_won" in frame.columns else None
-        closed = frame["is_closed"].astype("boolean") if "is_closed" in frame.columns else None
-        if won is not None:
-            out[(won == True).fillna(False).to_numpy(dtype=bool)] = WON  # noqa: E712
-        if closed is not None:
-            out[(closed == False).fillna(False).to_numpy(dtype=bool)] = OPEN  # noqa: E712
-            if won is not None:
-                lost = ((closed == True) & (won == False)).fillna(False).to_numpy(dtype=bool)  # noqa: E712
-                out[lost] = LOST
-    rest = out.isna()
-    if known and rest.any():
-        out[rest] = text[rest].map(dict(known))
-        rest = out.isna()
-    if rest.any():
-        t = text[rest].fillna("").astype(str)
-        out[rest] = np.where(t.str.contains(_WON_RE), WON, np.where(t.str.contains(_LOST_RE), LOST, OPEN))
-    if stage_map:
-        mapped = text.map(dict(stage_map))
-        bad = set(mapped.dropna()) - {OPEN, WON, LOST}
-        if bad:
-            raise ValueError(f"stage_outcome: stage_map values must be 'open', 'won' or 'lost', got {sorted(bad)}")
-        out = mapped.where(mapped.notna(), out)
-    return out.astype(object)
-
-
-def _learned_outcomes(opps: pd.DataFrame) -> dict[str, str]:
-    """Stage → outcome as the opportunities' flags say (majority per stage)."""
-    if "is_closed" not in opps.columns and "is_won" not in opps.columns:
-        return {}
-    flagged = opps[["stage"]].copy()
-    flagged["outcome"] = stage_outcome(opps)
-    counts = flagged.dropna().groupby(["stage", "outcome"]).size().reset_index(name="n")
-    counts = counts.sort_values(["stage", "n"], ascending=[True, False], kind="mergesort")
-    return dict(counts.drop_duplicates("stage")[["stage", "outcome"]].itertuples(index=False, name=None))
-
-
-# =============================================================================== preparation
-def _isin(values: pd.Series, pool) -> np.ndarray:
-    """``values.isin(pool)`` as a boolean array (fast for Arrow-backed strings too)."""
-    index = pd.Index(pd.unique(pd.Series(list(pool) if isinstance(pool, (set, tuple, list)) else pool)))
-    return index.get_indexer(values) >= 0
-
-
-def _fx_factor(opps: pd.DataFrame, fx_rates: pd.DataFrame | None, policy: MetricPolicy) -> pd.Series:
-    """Reporting-currency units per unit of each opportunity's currency."""
-    ones = pd.Series(1.0, index=opps.index)
-    if "currency" not in opps.columns:
-        return ones
-    when = opps["close_date"] if "close_date" in opps.columns else opps["created_at"]
-    when = to_month(when.fillna(opps["created_at"]))
-    if fx_rates is not None and len(fx_rates):
-        months = to_month(fx_rates["month"])
-        when = when.clip(months.min(), months.max())
-    tmp = pd.DataFrame({"one": ones, "currency": opps["currency"], "fx_month": when})
-    return to_reporting_currency(tmp, "one", "fx_month", fx_rates, policy, table="opportunities")
-
-
-def _prepare(opportunities: pd.DataFrame, fx_rates, policy, stage_map=None) -> pd.DataFrame:
-    missing = [c for c in ("opportunity_id", "created_at", "stage") if c not in opportunities.columns]
-    if missing:
-        raise RevOpsError(f"opportunities: missing required column(s) {missing}")
-    opp = opportunities.copy()
-    if "amount" not in opp.columns:
-        opp["amount"] = np.nan
-    if "close_date" not in opp.columns:
-        opp["close_date"] = pd.Series(pd.NaT, index=opp.index, dtype="datetime64[ns]")
-    opp["outcome"] = stage_outcome(opp, stage_map=stage_map)
-    opp["_fx"] = _fx_factor(opp, fx_rates, policy).to_numpy()
-    opp["amount_rep"] = (opp["amount"].astype("float64") * opp["_fx"]).round(2)
-    return opp
-
-
-# =============================================================================== timeline
-def opportunity_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | None = None, *,
-                         fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                         stage_map: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Every state each opportunity went through, in time order (the basis of point-in-time views).
-
-    One row per state with ``opportunity_id, at, stage, outcome, amount`` (reporting currency,
-    cents), ``close_date`` and ``state_source``:
-
-    * ``"history"`` — a row of ``opportunity_history`` (``at = changed_at``); an empty amount or
-      close date carries the previous one forward, then falls back to the current value; missing
-      ``is_closed``/``is_won`` come from what the opportunities table says about that stage name,
-      then from the name itself (:func:`stage_outcome`).
-    * ``"assumed_initial"`` — the history starts after ``created_at``: an open state at
-      ``created_at`` with the first row's amount and close date (stage ``"(unknown)"`` if that
-      first row is already closed).
-    * ``"current"`` / ``"current_close"`` — no history: open at ``created_at`` with the current
-      amount and close date, then (when closed) the current closed state at ``close_date``, or at
-      ``created_at`` when the close date is missing (``"current_close_no_date"``: never open).
-
-    Rows of the same opportunity and date keep the history's order.
-    """
-    opp = _prepare(opportunities, fx_rates, policy, stage_map)
-    cur = opp.drop_duplicates("opportunity_id").set_index("opportunity_id")
-    cols = ["opportunity_id", "at", "stage", "outcome", "amount", "close_date", "state_source", "_seq"]
-    parts: list[pd.DataFrame] = []
-    with_history: set = set()
-    if history is not None and len(history):
-        h = history[_isin(history["opportunity_id"], cur.index)].copy()
-        h["_seq"] = np.arange(len(h), dtype="int64")
-        h = h.sort_values(["opportunity_id", "changed_at", "_seq"], kind="mergesort")
-        ids = h["opportunity_id"]
-        fx = ids.map(cur["_fx"]).astype("float64")
-        raw = h["amount"].astype("float64") if "amount" in h.columns else pd.Series(np.nan, index=h.index)
-        amount = (raw.groupby(ids, sort=False).ffill() * fx).round(2)
-        amount = amount.fillna(ids.map(cur["amount_rep"]))
-        close = h["close_date"] if "close_date" in h.columns else pd.Series(pd.NaT, index=h.index)
-        close = close.groupby(ids, sort=False).ffill().fillna(ids.map(cur["close_date"]))
-        rows = pd.DataFrame({
-            "opportunity_id": ids, "at": h["changed_at"], "stage": h["stage"].astype(object),
-            "outcome": stage_outcome(h, stage_map=stage_map, known=_learned_outcomes(opp)),
-            "amount": amount, "close_date": close.astype("datetime64[ns]"), "state_source": "history",
-            "_seq": h["_seq"],
-        })
-        first = rows.drop_duplicates("opportunity_id")
-        created = first["opportunity_id"].map(cur["created_at"])
-        need = (created < first["at"]).to_numpy()
-        init = first[need].copy()
-        init["at"] = created[need]
-        init["stage"] = np.where(init["outcome"] == OPEN, init["stage"], UNKNOWN_STAGE)
-        init["outcome"] = OPEN
-        init["state_source"] = "assumed_initial"
-        init["_seq"] = -1
-        parts += [init[cols], rows[cols]]
-        with_history = set(rows["opportunity_id"])
-    bare = opp[~_isin(opp["opportunity_id"], with_history)]
-    if len(bare):
-        is_open = bare["outcome"] == OPEN
-        start = pd.DataFrame({
-            "opportunity_id": bare["opportunity_id"], "at": bare["created_at"],
-            "stage": bare["stage"].astype(object).where(is_open, UNKNOWN_STAGE), "outcome": OPEN,
-            "amount": bare["amount_rep"], "close_date": bare["close_date"], "state_source": "current",
-            "_seq": -1,
-        })
-        closed = bare[~is_open]
-        no_date = closed["close_date"].isna()
-        end = pd.DataFrame({
-            "opportunity_id": closed["opportunity_id"],
-            "at": closed["close_date"].where(~no_date, closed["created_at"]).clip(lower=closed["created_at"]),
-            "stage": closed["stage"].astype(object), "outcome": closed["outcome"],
-            "amount": closed["amount_rep"], "close_date": closed["close_date"],
-            "state_source": np.where(no_date, "current_close_no_date", "current_close"), "_seq": 0,
-        })
-        parts += [start[cols], end[cols]]
-    tl = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
-        else pd.DataFrame(columns=cols)
-    tl["at"] = tl["at"].astype("datetime64[ns]")
-    tl["close_date"] = tl["close_date"].astype("datetime64[ns]")
-    tl["amount"] = tl["amount"].astype("float64")
-    tl["_seq"] = tl["_seq"].astype("int64")
-    tl = tl.sort_values(["opportunity_id", "at", "_seq"], kind="mergesort").reset_index(drop=True)
-    return tl.drop(columns="_seq")
-
-
-def _stage_timeline(opportunities: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
-    """A timeline for stage questions only (amounts stay in their own currency: no FX needed)."""
-    return opportunity_timeline(opportunities.drop(columns=["currency"], errors="ignore"), history)
-
-
 def _static(opportunities: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in opportunities.columns
             if c not in ("stage", "amount", "close_date", "is_closed", "is_won", "probability",
                          "forecast_category")]
     return opportunities[keep].drop_duplicates("opportunity_id")
-
-
-def _state_at(tl: pd.DataFrame, at) -> pd.DataFrame:
-    t = pd.Timestamp(at)
-    return tl[tl["at"] < t].drop_duplicates("opportunity_id", keep="last")
 
 
 def _groups(frame: pd.DataFrame, by: list[str], customers: pd.DataFrame | None) -> pd.DataFrame:
@@ -309,7 +123,7 @@ def _groups(frame: pd.DataFrame, by: list[str], customers: pd.DataFrame | None) 
 def pipeline_snapshot(opportunities: pd.DataFrame, at, *, history: pd.DataFrame | None = None,
                       customers: pd.DataFrame | None = None, by: str | list[str] | None = None,
                       fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                      include_closed: bool = False, timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      include_closed: bool = False) -> pd.DataFrame:
     """The pipeline as it stood at ``at`` (point-in-time reconstruction from the history).
 
     One row per opportunity created before ``at`` that was open at ``at`` (every existing one with
@@ -317,12 +131,9 @@ def pipeline_snapshot(opportunities: pd.DataFrame, at, *, history: pd.DataFrame 
     *as they were then* (``state_since`` = date of that state) and its current attributes
     (owner, team, source, type, ...). ``at`` follows the half-open convention: the pipeline at
     ``"2026-01-01"`` is the pipeline at the close of 2025-12-31.
-
-    Pass a precomputed :func:`opportunity_timeline` as ``timeline`` to avoid rebuilding it.
     """
-    tl = timeline if timeline is not None else opportunity_timeline(
-        opportunities, history, fx_rates=fx_rates, policy=policy)
-    st = _state_at(tl, at).rename(columns={"at": "state_since"})
+    tl = cached_timeline(opportunities, history, fx_rates=fx_rates, policy=policy)
+    st = state_at(tl, at).rename(columns={"at": "state_since"})
     if not include_closed:
         st = st[st["outcome"] == OPEN]
     out = st.merge(_static(opportunities), on="opportunity_id", how="left")
@@ -333,7 +144,6 @@ def pipeline_snapshot(opportunities: pd.DataFrame, at, *, history: pd.DataFrame 
 
 def opportunity_outcomes(opportunities: pd.DataFrame, *, history: pd.DataFrame | None = None,
                          fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                         timeline: pd.DataFrame | None = None,
                          stage_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The current outcome of every opportunity and when it closed.
 
@@ -343,9 +153,10 @@ def opportunity_outcomes(opportunities: pd.DataFrame, *, history: pd.DataFrame |
     reporting currency), ``value`` (won: current amount; lost: amount of its last open state),
     ``created_amount`` (amount of its first state) and ``cycle_days`` (``closed_on − created_at``).
     """
-    opp = _prepare(opportunities, fx_rates, policy, stage_map)
-    tl = timeline if timeline is not None else opportunity_timeline(
-        opportunities, history, fx_rates=fx_rates, policy=policy, stage_map=stage_map)
+    opp = prepare_opportunities(opportunities, fx_rates, policy, stage_map)
+    tl = (cached_timeline(opportunities, history, fx_rates=fx_rates, policy=policy) if stage_map is None
+          else opportunity_timeline(opportunities, history, fx_rates=fx_rates, policy=policy,
+                                    stage_map=stage_map))
     ids = opp["opportunity_id"]
     is_closed = opp["outcome"] != OPEN
     # date the final closed run began, when that came from the history
@@ -355,7 +166,7 @@ def opportunity_outcomes(opportunities: pd.DataFrame, *, history: pd.DataFrame |
     final_closed = hist[(hist["outcome"] != OPEN) & (opened == last_open)]
     closed_at_hist = final_closed.groupby("opportunity_id")["at"].min()
     closed_on = opp["close_date"].where(is_closed)
-    from_hist = is_closed & closed_on.isna() & _isin(ids, closed_at_hist.index)
+    from_hist = is_closed & closed_on.isna() & isin(ids, closed_at_hist.index)
     if from_hist.any():
         closed_on = closed_on.where(~from_hist, ids.map(closed_at_hist.astype("datetime64[ns]")))
     opp["closed_on"] = closed_on.astype("datetime64[ns]")
@@ -369,6 +180,46 @@ def opportunity_outcomes(opportunities: pd.DataFrame, *, history: pd.DataFrame |
     opp["created_amount"] = ids.map(tl.drop_duplicates("opportunity_id").set_index("opportunity_id")["amount"])
     opp["cycle_days"] = (opp["closed_on"] - opp["created_at"]).dt.days.astype("float64")
     return opp
+
+
+# =============================================================================== catalogue bindings
+def _by_ok(data, by, dims: tuple[str, ...] = ()) -> list[str]:
+    """Check ``by`` columns exist in opportunities or customers (NotGroupableError otherwise)."""
+    by = as_list(by)
+    clash = [c for c in by if c in dims]
+    if clash:
+        raise NotGroupableError(f"this KPI is already split by {clash}")
+    cust = set(data.customers.columns) if data.customers is not None else set()
+    bad = [c for c in by if c not in data.opportunities.columns and c not in cust]
+    if bad:
+        raise NotGroupableError(f"opportunities cannot be grouped by {bad}: not a column of "
+                                "opportunities or customers")
+    return by
+
+
+def _kw(data, by, policy, types: str | None = None, dims: tuple[str, ...] = ()):
+    """Keyword arguments of the two catalogue adapters; grouping by type uses every type."""
+    by = _by_ok(data, by, dims)
+    kw = {"history": data.opportunity_history, "by": by, "customers": data.customers,
+          "fx_rates": data.fx_rates, "policy": policy}
+    if types is not None:
+        kw["types"] = None if "type" in by else types
+    return kw
+
+
+def _bind_by(dims: tuple[str, ...] = ()):
+    return lambda data, by, policy: _by_ok(data, by, dims)
+
+
+def _bind_types(types):
+    return lambda data, by, policy: None if "type" in as_list(by) else types
+
+
+# catalogue bindings: ``by`` checked against opportunities/customers; grouping by type uses every type
+_BY = {"by": _bind_by()}
+_BY_STAGE = {"by": _bind_by(("stage",))}
+_SALES = {"by": _bind_by(), "types": _bind_types(SALES_TYPES)}
+_BOOKING = {"by": _bind_by(), "types": _bind_types(BOOKING_TYPES)}
 
 
 # =============================================================================== evolution
@@ -385,13 +236,12 @@ def _cents(values: pd.Series) -> np.ndarray:
     return np.round(values.fillna(0.0).to_numpy(dtype="float64") * 100.0).astype("int64")
 
 
-def _evolution(opportunities, start, end, *, history, window, fx_rates, policy, timeline):
+def _evolution(opportunities, start, end, *, history, window, fx_rates, policy):
     """(movement rows, per-opportunity flags at start and end) of the pipeline evolution."""
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     if t1 < t0:
         raise ValueError(f"pipeline_evolution: end ({t1.date()}) is before start ({t0.date()})")
-    tl = timeline if timeline is not None else opportunity_timeline(
-        opportunities, history, fx_rates=fx_rates, policy=policy)
+    tl = cached_timeline(opportunities, history, fx_rates=fx_rates, policy=policy)
     bounds = _window_bounds(window)
 
     def in_window(close: pd.Series) -> np.ndarray:
@@ -399,8 +249,8 @@ def _evolution(opportunities, start, end, *, history, window, fx_rates, policy, 
             return np.ones(len(close), dtype=bool)
         return ((close >= bounds[0]) & (close < bounds[1])).fillna(False).to_numpy(dtype=bool)
 
-    s0 = _state_at(tl, t0).assign(_t=0)
-    s1 = _state_at(tl, t1)
+    s0 = state_at(tl, t0).assign(_t=0)
+    s1 = state_at(tl, t1)
     inside = tl[(tl["at"] >= t0) & (tl["at"] < t1)].assign(_t=1)
     seq = pd.concat([s0, inside], ignore_index=True)
     seq = seq.sort_values(["opportunity_id", "_t"], kind="mergesort").reset_index(drop=True)
@@ -472,8 +322,7 @@ def _evolution(opportunities, start, end, *, history, window, fx_rates, policy, 
 def pipeline_evolution_detail(opportunities: pd.DataFrame, start, end, *,
                               history: pd.DataFrame | None = None, window=None,
                               fx_rates: pd.DataFrame | None = None,
-                              policy: MetricPolicy = DEFAULT_POLICY,
-                              timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                              policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Per-opportunity movements behind :func:`pipeline_evolution`.
 
     One row per opportunity and step with ``cents`` (signed integer cents) and ``amount``;
@@ -481,14 +330,13 @@ def pipeline_evolution_detail(opportunities: pd.DataFrame, start, end, *,
     ``end``. Summing ``cents`` per step gives the waterfall.
     """
     return _evolution(opportunities, start, end, history=history, window=window, fx_rates=fx_rates,
-                      policy=policy, timeline=timeline)[0]
+                      policy=policy)[0]
 
 
 def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
                        history: pd.DataFrame | None = None, window=None,
                        by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
-                       fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                       timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                       fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """How the pipeline moved between two dates: a waterfall that adds up exactly.
 
     ending = starting + created + reopened + increased − decreased + pulled_in − slipped_out
@@ -521,7 +369,7 @@ def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
     """
     by = as_list(by)
     detail, flags = _evolution(opportunities, start, end, history=history, window=window,
-                               fx_rates=fx_rates, policy=policy, timeline=timeline)
+                               fx_rates=fx_rates, policy=policy)
     keys = by + ["step"]
     if by:
         attrs = _groups(_static(opportunities), by, customers)[["opportunity_id"] + by]
@@ -552,8 +400,7 @@ def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
 
 
 # =============================================================================== stages
-def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None, *,
-                timeline: pd.DataFrame | None = None) -> list[str]:
+def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None) -> list[str]:
     """Open stages in funnel order.
 
     When ``opportunities`` has a ``probability`` for every open stage (the CRM's own ordering),
@@ -561,7 +408,7 @@ def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None
     a stage comes before another when more opportunities visited it first (a Copeland ranking of
     the first visits, robust to deals that enter the funnel at different stages). Ties go by name.
     """
-    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
+    tl = cached_timeline(opportunities, history, stage_only=True)
     op = tl[(tl["outcome"] == OPEN) & (tl["stage"] != UNKNOWN_STAGE)]
     opp_open = opportunities[stage_outcome(opportunities) == OPEN]
     stages = sorted(set(op["stage"].dropna()) | set(opp_open["stage"].dropna()), key=str)
@@ -585,15 +432,14 @@ def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None
     return sorted(stages, key=lambda s: (-score[s], str(s)))
 
 
-def stage_stints(opportunities: pd.DataFrame, history: pd.DataFrame | None = None, *,
-                 timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+def stage_stints(opportunities: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each stretch of time an opportunity spent in one open stage.
 
     Columns: ``opportunity_id, stage, entered, exited`` (NaT while still in it), ``days``,
     ``next_stage`` and ``next_outcome`` (what it moved to). Consecutive states with the same stage
     (amount or close-date changes) are one stint; the ``"(unknown)"`` stage is left out.
     """
-    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
+    tl = cached_timeline(opportunities, history, stage_only=True)
     key = tl["stage"].astype(str) + "\x00" + tl["outcome"].astype(str)
     new = (key != key.groupby(tl["opportunity_id"]).shift(1))
     runs = tl[new.to_numpy()].copy()
@@ -617,28 +463,19 @@ def _sum_by(frame: pd.DataFrame, by: list[str], cols: dict) -> pd.DataFrame:
     return pd.DataFrame({k: [tmp[k].sum()] for k in cols})
 
 
-_OUTCOMES_MEMO: list = []  # [(opportunities, timeline, fx_rates, fx key, result)], most recent last
+def _outcomes(opportunities, *, history, fx_rates, policy):
+    """:func:`opportunity_outcomes`, built once per dataset frames and FX policy (trends ask for
+    many periods); shared, so read-only."""
+    policy = get_policy(policy)
+    key = (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month)
+    return frame_cache("opportunity_outcomes", (opportunities, history, fx_rates), key,
+                       lambda: opportunity_outcomes(opportunities, history=history, fx_rates=fx_rates,
+                                                    policy=policy))
 
 
-def _outcomes(opportunities, *, history, fx_rates, policy, timeline):
-    """:func:`opportunity_outcomes`, remembered for the last few (opportunities, timeline) objects
-    when a timeline is passed in (trends call it for many periods); entries hold the objects
-    themselves, so an id is never reused while cached."""
-    if timeline is None:
-        return opportunity_outcomes(opportunities, history=history, fx_rates=fx_rates, policy=policy)
-    fxkey = (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month)
-    for o, t, f, k, res in _OUTCOMES_MEMO:
-        if o is opportunities and t is timeline and f is fx_rates and k == fxkey:
-            return res
-    res = opportunity_outcomes(opportunities, fx_rates=fx_rates, policy=policy, timeline=timeline)
-    _OUTCOMES_MEMO.append((opportunities, timeline, fx_rates, fxkey, res))
-    del _OUTCOMES_MEMO[:-4]
-    return res
-
-
-def _outcomes_grouped(opportunities, *, history, customers, by, fx_rates, policy, timeline=None,
+def _outcomes_grouped(opportunities, *, history, customers, by, fx_rates, policy,
                       types=None):
-    out = _outcomes(opportunities, history=history, fx_rates=fx_rates, policy=policy, timeline=timeline)
+    out = _outcomes(opportunities, history=history, fx_rates=fx_rates, policy=policy)
     return _groups(_of_types(out, types), by, customers)
 
 
@@ -647,7 +484,7 @@ def _of_types(frame: pd.DataFrame, types) -> pd.DataFrame:
     column: a CRM export without types is taken to be all one motion)."""
     if types is None or "type" not in frame.columns:
         return frame
-    return frame[_isin(frame["type"], list(types))]
+    return frame[isin(frame["type"], list(types))]
 
 
 def _closed_in(out: pd.DataFrame, p: Period, outcomes=(WON, LOST)) -> pd.Series:
@@ -665,11 +502,14 @@ def _flags(out: pd.DataFrame, mask: pd.Series) -> dict:
 
 
 # =============================================================================== KPIs
+@register("pipeline_value", aggregation="level", sections={"sales": 1}, bind=_BY, label="Open pipeline", unit="currency", good="up", family="pipeline",
+          headline=True, formula="Σ amount of opportunities open at the period end (point in time, from "
+                                 "opportunity_history), reporting currency",
+          tables=("opportunities",))
 def pipeline_value(opportunities: pd.DataFrame, period: PeriodLike, *,
                    history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                    customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                   policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = None,
-                   timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                   policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = None) -> pd.DataFrame:
     """Open pipeline at the end of ``period``.
 
     pipeline_value = Σ amount of opportunities open at ``period.end`` (point in time, from the
@@ -689,7 +529,7 @@ def pipeline_value(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     snap = pipeline_snapshot(opportunities, p.end, history=history, customers=customers,
-                             by=by, fx_rates=fx_rates, policy=policy, timeline=timeline)
+                             by=by, fx_rates=fx_rates, policy=policy)
     snap = _of_types(snap, types)
     by = as_list(by)
     return _sum_by(snap, by, {
@@ -700,11 +540,13 @@ def pipeline_value(opportunities: pd.DataFrame, period: PeriodLike, *,
     })
 
 
+@register("pipeline_created", aggregation="sum", sections={"sales": 2}, bind=_BY, label="Pipeline created", unit="currency", good="up", family="pipeline",
+          formula="Σ amount at creation of opportunities created in the period",
+          tables=("opportunities",))
 def pipeline_created(opportunities: pd.DataFrame, period: PeriodLike, *,
                      history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                      customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                     policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = None,
-                     timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                     policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = None) -> pd.DataFrame:
     """Pipeline generated in ``period``.
 
     pipeline_created = Σ amount at creation (first state in the history, else the current amount)
@@ -714,7 +556,7 @@ def pipeline_created(opportunities: pd.DataFrame, period: PeriodLike, *,
     p = as_period(period)
     by = as_list(by)
     out = _outcomes_grouped(opportunities, history=history, customers=customers, by=by,
-                            fx_rates=fx_rates, policy=policy, timeline=timeline, types=types)
+                            fx_rates=fx_rates, policy=policy, types=types)
     m = p.mask(out["created_at"]).fillna(False)
     sub = out[m]
     return _sum_by(sub, by, {"value": sub["created_amount"].fillna(0.0),
@@ -756,11 +598,14 @@ def _check_quota_by(by: list[str]) -> None:
         raise NotGroupableError(f"quota-based KPIs can be grouped by owner or team only, not {bad}")
 
 
+@register("bookings", aggregation="sum", sections={"sales": 8, "forecast": 1}, bind=_BOOKING, label="Bookings", unit="currency", good="up", family="pipeline", headline=True,
+          formula="Σ amount of new-business and expansion deals won in the period (renewals are "
+                  "reported beside, see bookings_by_type)",
+          tables=("opportunities",))
 def bookings(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.DataFrame | None = None,
              by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
              fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-             types: Iterable[str] | None = BOOKING_TYPES,
-             timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+             types: Iterable[str] | None = BOOKING_TYPES) -> pd.DataFrame:
     """Bookings: won amount of deals closed in ``period``, in total and by opportunity type.
 
     bookings = Σ current amount (reporting currency) of deals of ``types`` won with a close date
@@ -773,7 +618,7 @@ def bookings(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.Dat
     p = as_period(period)
     by = as_list(by)
     out = _outcomes_grouped(opportunities, history=history, customers=customers, by=by,
-                            fx_rates=fx_rates, policy=policy, timeline=timeline)
+                            fx_rates=fx_rates, policy=policy)
     won = _closed_in(out, p, (WON,))
     counted = won & (out.index.isin(_of_types(out, types).index))
     v = out["value"].where(won, 0.0).fillna(0.0)
@@ -787,11 +632,14 @@ def bookings(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.Dat
     return _sum_by(out, by, cols)
 
 
+@register("win_rate", sections={"sales": 4}, bind=_SALES, label="Win rate", unit="ratio", good="up", family="pipeline", headline=True,
+          formula="won ÷ (won + lost) over new-business deals closed in the period (count; amount per "
+                  "policy.win_rate_basis); open deals never count",
+          tables=("opportunities",))
 def win_rate(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.DataFrame | None = None,
              by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
              fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-             types: Iterable[str] | None = SALES_TYPES,
-             timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+             types: Iterable[str] | None = SALES_TYPES) -> pd.DataFrame:
     """Win rate of deals closed in ``period``; open deals never count.
 
     win_rate = won ÷ (won + lost) over deals of ``types`` (default new business,
@@ -815,7 +663,7 @@ def win_rate(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.Dat
     p = as_period(period)
     by = as_list(by)
     out = _outcomes_grouped(opportunities, history=history, customers=customers, by=by,
-                            fx_rates=fx_rates, policy=policy, timeline=timeline, types=types)
+                            fx_rates=fx_rates, policy=policy, types=types)
     closed = _closed_in(out, p)
     won = closed & (out["outcome"] == WON)
     lost = closed & (out["outcome"] == LOST)
@@ -833,11 +681,13 @@ def win_rate(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.Dat
     return res.drop(columns=["_num", "_den"]).reset_index(drop=True)
 
 
+@register("average_deal_size", aggregation="ratio", sections={"sales": 5}, bind=_SALES, label="Average deal size (won)", unit="currency", good="up",
+          family="pipeline", formula="Σ won amount ÷ won deals with an amount, new business closed in the period",
+          tables=("opportunities",))
 def average_deal_size(opportunities: pd.DataFrame, period: PeriodLike, *,
                       history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                       customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES,
-                      timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES) -> pd.DataFrame:
     """Average won deal size in ``period``.
 
     average_deal_size = Σ amount of deals of ``types`` (default new business) won in the period
@@ -847,7 +697,7 @@ def average_deal_size(opportunities: pd.DataFrame, period: PeriodLike, *,
     p = as_period(period)
     by = as_list(by)
     out = _outcomes_grouped(opportunities, history=history, customers=customers, by=by,
-                            fx_rates=fx_rates, policy=policy, timeline=timeline, types=types)
+                            fx_rates=fx_rates, policy=policy, types=types)
     won = _closed_in(out, p, (WON,))
     known = won & out["value"].notna()
     cols = {"won_amount": out["value"].where(known, 0.0).fillna(0.0),
@@ -859,11 +709,15 @@ def average_deal_size(opportunities: pd.DataFrame, period: PeriodLike, *,
         .reset_index(drop=True)
 
 
+@register("sales_cycle_days", sections={"sales": 6}, bind=_SALES, label="Sales cycle (median days)", unit="days", good="down",
+          family="pipeline",
+          formula="median days from created_at to close date of new-business deals won (all closed per "
+                  "policy.sales_cycle_basis) in the period; mean shown beside",
+          tables=("opportunities",))
 def sales_cycle_days(opportunities: pd.DataFrame, period: PeriodLike, *,
                      history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                      customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                     policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES,
-                     timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                     policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES) -> pd.DataFrame:
     """Sales cycle length of deals closed in ``period``: days from ``created_at`` to the close date.
 
     value = median days; ``mean`` beside it. Deals of ``types`` (default new business). Over won deals (``policy.sales_cycle_basis ==
@@ -874,7 +728,7 @@ def sales_cycle_days(opportunities: pd.DataFrame, period: PeriodLike, *,
     p = as_period(period)
     by = as_list(by)
     out = _outcomes_grouped(opportunities, history=history, customers=customers, by=by,
-                            fx_rates=fx_rates, policy=policy, timeline=timeline, types=types)
+                            fx_rates=fx_rates, policy=policy, types=types)
     which = (WON,) if policy.sales_cycle_basis == "won" else (WON, LOST)
     sel = _closed_in(out, p, which)
     neg = sel & (out["cycle_days"] < 0)
@@ -894,11 +748,15 @@ def sales_cycle_days(opportunities: pd.DataFrame, period: PeriodLike, *,
     return res.reset_index(drop=True)
 
 
+@register("pipeline_velocity", aggregation="ratio", sections={"sales": 7}, bind=_SALES, label="Pipeline velocity (per day)", unit="currency", good="up",
+          family="pipeline",
+          formula="open opportunities at period end × win rate (count) × average deal size ÷ mean "
+                  "sales cycle days (new business)",
+          tables=("opportunities",))
 def pipeline_velocity(opportunities: pd.DataFrame, period: PeriodLike, *,
                       history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                       customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES,
-                      timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES) -> pd.DataFrame:
     """Pipeline (sales) velocity: the revenue the pipeline turns into per day.
 
     velocity per day = open opportunities at the period end × win rate × average deal size ÷
@@ -913,7 +771,7 @@ def pipeline_velocity(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     by = as_list(by)
-    kw = dict(history=history, by=by, customers=customers, fx_rates=fx_rates, timeline=timeline, types=types)
+    kw = dict(history=history, by=by, customers=customers, fx_rates=fx_rates, types=types)
     openp = pipeline_value(opportunities, p, policy=policy, **kw)[by + ["open_opportunities"]]
     wr = win_rate(opportunities, p, policy=policy.replace(win_rate_basis="count"), **kw)
     wr = wr[by + ["value"]].rename(columns={"value": "win_rate"})
@@ -936,8 +794,7 @@ def pipeline_velocity(opportunities: pd.DataFrame, period: PeriodLike, *,
 def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period: PeriodLike, *,
                       as_of=None, history: pd.DataFrame | None = None,
                       by: str | list[str] | None = None, fx_rates: pd.DataFrame | None = None,
-                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = BOOKING_TYPES,
-                      timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = BOOKING_TYPES) -> pd.DataFrame:
     """Pipeline coverage of ``period``'s remaining quota, as it stood at ``as_of``.
 
     coverage = open pipeline at ``as_of`` with a close date in the period ÷ max(quota of the
@@ -955,10 +812,8 @@ def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period:
     by = as_list(by)
     _check_quota_by(by)
     t = pd.Timestamp(as_of) if as_of is not None else p.start
-    tl = timeline if timeline is not None else opportunity_timeline(
-        opportunities, history, fx_rates=fx_rates, policy=policy)
-    snap = pipeline_snapshot(opportunities, t, fx_rates=fx_rates, policy=policy, timeline=tl)
-    out = opportunity_outcomes(opportunities, fx_rates=fx_rates, policy=policy, timeline=tl)
+    snap = pipeline_snapshot(opportunities, t, history=history, fx_rates=fx_rates, policy=policy)
+    out = _outcomes(opportunities, history=history, fx_rates=fx_rates, policy=policy)
     if types is not None:
         types = list(types)
         snap, out = _of_types(snap, types), _of_types(out, types)
@@ -981,11 +836,13 @@ def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period:
     return res.reset_index(drop=True)
 
 
+@register("quota_attainment", sections={"sales": 9}, bind=_BOOKING, label="Quota attainment", unit="ratio", good="up", family="pipeline",
+          formula="bookings (new business + expansion) ÷ quota of the period; by owner or team",
+          tables=("opportunities", "quotas"))
 def quota_attainment(opportunities: pd.DataFrame, quotas: pd.DataFrame, period: PeriodLike, *,
                      history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                      fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                     types: Iterable[str] | None = BOOKING_TYPES,
-                     timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                     types: Iterable[str] | None = BOOKING_TYPES) -> pd.DataFrame:
     """Quota attainment: bookings ÷ quota, in total, by owner or by team.
 
     attainment = Σ won amount closed in the period (deals of ``types``, default new business and
@@ -998,7 +855,7 @@ def quota_attainment(opportunities: pd.DataFrame, quotas: pd.DataFrame, period: 
     by = as_list(by)
     _check_quota_by(by)
     bk = bookings(opportunities, p, history=history, by=by or ["owner"], fx_rates=fx_rates,
-                  policy=policy, types=types, timeline=timeline)
+                  policy=policy, types=types)
     quota = quota_for_period(quotas, p, by=by or ["owner"])
     merged = quota.merge(bk[(by or ["owner"]) + ["value", "won"]], on=by or ["owner"], how="outer")
     merged = merged.fillna({"quota": 0.0, "value": 0.0, "won": 0}).rename(columns={"value": "booked"})
@@ -1011,11 +868,14 @@ def quota_attainment(opportunities: pd.DataFrame, quotas: pd.DataFrame, period: 
     return res.reset_index(drop=True)
 
 
+@register("opportunity_ratio", sections={"sales": 10}, bind=_SALES, label="Opportunity-to-win ratio", unit="ratio", good="up",
+          family="pipeline",
+          formula="new-business deals won in the period ÷ new-business opportunities created in it",
+          tables=("opportunities",))
 def opportunity_ratio(opportunities: pd.DataFrame, period: PeriodLike, *,
                       history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                       customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES,
-                      timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      policy: MetricPolicy = DEFAULT_POLICY, types: Iterable[str] | None = SALES_TYPES) -> pd.DataFrame:
     """Opportunity-to-win ratio: deals won in ``period`` ÷ opportunities created in it.
 
     Deals of ``types`` (default new business). A flow ratio (the won deals were mostly created
@@ -1025,7 +885,7 @@ def opportunity_ratio(opportunities: pd.DataFrame, period: PeriodLike, *,
     p = as_period(period)
     by = as_list(by)
     out = _outcomes_grouped(opportunities, history=history, customers=customers, by=by,
-                            fx_rates=fx_rates, policy=policy, timeline=timeline, types=types)
+                            fx_rates=fx_rates, policy=policy, types=types)
     won = _closed_in(out, p, (WON,))
     created = p.mask(out["created_at"]).fillna(False)
     res = _sum_by(out, by, {"won": won.astype("int64"), "created": created.astype("int64")})
@@ -1033,11 +893,14 @@ def opportunity_ratio(opportunities: pd.DataFrame, period: PeriodLike, *,
     return ratio_frame(res, "won", "created", what=f"opportunity_ratio {p}", by=by).reset_index(drop=True)
 
 
+@register("opportunities_by_stage", aggregation="level", bind=_BY_STAGE, label="Open opportunities by stage", unit="count", good="neutral",
+          family="pipeline", dims=("stage",),
+          formula="number of opportunities open at the period end, per stage",
+          tables=("opportunities",))
 def opportunities_by_stage(opportunities: pd.DataFrame, period: PeriodLike, *,
                            history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                            customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
-                           policy: MetricPolicy = DEFAULT_POLICY, order: list[str] | None = None,
-                           timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                           policy: MetricPolicy = DEFAULT_POLICY, order: list[str] | None = None) -> pd.DataFrame:
     """Open opportunities at the end of ``period`` by stage (in funnel order, :func:`stage_order`).
 
     Columns: ``stage``, ``value`` (count), ``amount`` (reporting currency), ``n_missing_amount``,
@@ -1045,13 +908,12 @@ def opportunities_by_stage(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     by = as_list(by)
-    tl = timeline if timeline is not None else opportunity_timeline(
-        opportunities, history, fx_rates=fx_rates, policy=policy)
-    snap = pipeline_snapshot(opportunities, p.end, customers=customers, by=by, timeline=tl)
+    snap = pipeline_snapshot(opportunities, p.end, history=history, customers=customers, by=by,
+                             fx_rates=fx_rates, policy=policy)
     res = _sum_by(snap, by + ["stage"], {"value": np.ones(len(snap), dtype="int64"),
                                           "amount": snap["amount"].fillna(0.0),
                                           "n_missing_amount": snap["missing_amount"].astype("int64")})
-    order = order or stage_order(opportunities, timeline=tl)
+    order = order or stage_order(opportunities, history)
     rank = {s: i for i, s in enumerate(order)}
     res["_r"] = res["stage"].map(lambda s: rank.get(s, len(rank)))
     res = res.sort_values(by + ["_r", "stage"], kind="mergesort").drop(columns="_r").reset_index(drop=True)
@@ -1061,10 +923,13 @@ def opportunities_by_stage(opportunities: pd.DataFrame, period: PeriodLike, *,
     return res
 
 
+@register("stage_conversion_rate", bind=_BY_STAGE, label="Stage conversion rate", unit="ratio", good="up",
+          family="pipeline", dims=("stage",),
+          formula="exits from a stage in the period to a later stage or won ÷ all exits from that stage",
+          tables=("opportunities", "opportunity_history"))
 def stage_conversion_rate(opportunities: pd.DataFrame, period: PeriodLike, *,
                           history: pd.DataFrame | None = None, by: str | list[str] | None = None,
-                          customers: pd.DataFrame | None = None, order: list[str] | None = None,
-                          timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                          customers: pd.DataFrame | None = None, order: list[str] | None = None) -> pd.DataFrame:
     """Stage-to-stage conversion: of the deals that left a stage in ``period``, the share that
     moved forward.
 
@@ -1076,10 +941,9 @@ def stage_conversion_rate(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     by = as_list(by)
-    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
-    order = order or stage_order(opportunities, timeline=tl)
+    order = order or stage_order(opportunities, history)
     rank = {s: i for i, s in enumerate(order)}
-    st = stage_stints(opportunities, timeline=tl)
+    st = stage_stints(opportunities, history)
     st = st[p.mask(st["exited"]).fillna(False)]
     st = _groups(st.merge(_static(opportunities), on="opportunity_id", how="left"), by, customers)
     r_now = st["stage"].map(rank)
@@ -1098,10 +962,12 @@ def stage_conversion_rate(opportunities: pd.DataFrame, period: PeriodLike, *,
         .reset_index(drop=True)
 
 
+@register("time_in_stage", bind=_BY_STAGE, label="Time in stage (median)", unit="days", good="down", family="pipeline",
+          dims=("stage",), formula="median days in the stage of the stints that ended in the period",
+          tables=("opportunities", "opportunity_history"))
 def time_in_stage(opportunities: pd.DataFrame, period: PeriodLike, *,
                   history: pd.DataFrame | None = None, by: str | list[str] | None = None,
-                  customers: pd.DataFrame | None = None, order: list[str] | None = None,
-                  timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                  customers: pd.DataFrame | None = None, order: list[str] | None = None) -> pd.DataFrame:
     """Days spent in each stage by the deals that left it in ``period``.
 
     value = median days of the stints (:func:`stage_stints`) that ended in the period; ``mean``
@@ -1109,10 +975,9 @@ def time_in_stage(opportunities: pd.DataFrame, period: PeriodLike, *,
     """
     p = as_period(period)
     by = as_list(by)
-    tl = timeline if timeline is not None else _stage_timeline(opportunities, history)
-    order = order or stage_order(opportunities, timeline=tl)
+    order = order or stage_order(opportunities, history)
     rank = {s: i for i, s in enumerate(order)}
-    st = stage_stints(opportunities, timeline=tl)
+    st = stage_stints(opportunities, history)
     st = _groups(st.merge(_static(opportunities), on="opportunity_id", how="left"), by, customers)
     ended = st[p.mask(st["exited"]).fillna(False)]
     ongoing = st[(st["entered"] < p.end) & ~(st["exited"] < p.end).fillna(False)]
@@ -1137,8 +1002,7 @@ def sales_trend(opportunities: pd.DataFrame, periods: Iterable[PeriodLike], *,
     ``pipeline_value``, ``velocity_per_day``.
     """
     by = as_list(by)
-    tl = opportunity_timeline(opportunities, history, fx_rates=fx_rates, policy=policy)
-    kw = dict(history=history, by=by, customers=customers, fx_rates=fx_rates, policy=policy, timeline=tl)
+    kw = dict(history=history, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     frames = []
     for period in periods:
         p = as_period(period)
@@ -1163,56 +1027,9 @@ def sales_trend(opportunities: pd.DataFrame, periods: Iterable[PeriodLike], *,
 
 
 # =============================================================================== catalogue
-def _by_ok(data, by, dims: tuple[str, ...] = ()) -> list[str]:
-    """Check ``by`` columns exist in opportunities or customers (NotGroupableError otherwise)."""
-    by = as_list(by)
-    clash = [c for c in by if c in dims]
-    if clash:
-        raise NotGroupableError(f"this KPI is already split by {clash}")
-    cust = set(data.customers.columns) if data.customers is not None else set()
-    bad = [c for c in by if c not in data.opportunities.columns and c not in cust]
-    if bad:
-        raise NotGroupableError(f"opportunities cannot be grouped by {bad}: not a column of "
-                                "opportunities or customers")
-    return by
 
 
-def _cached_timeline(data, policy: MetricPolicy | None) -> pd.DataFrame:
-    """The dataset's timeline; ``policy=None`` is the stage-only timeline (no FX)."""
-    key = ("timeline", None if policy is None else (policy.reporting_currency, policy.fx_mode, policy.fx_fixed_month))
-    frames = (data.opportunities, data.opportunity_history, data.fx_rates)
-    if policy is None:
-        return data.derived(key, frames, lambda: _stage_timeline(data.opportunities, data.opportunity_history))
-    return data.derived(key, frames, lambda: opportunity_timeline(
-        data.opportunities, data.opportunity_history, fx_rates=data.fx_rates, policy=policy))
-
-
-def _kw(data, by, policy, types: str | None = None, dims: tuple[str, ...] = ()):
-    """Keyword arguments of the catalogue adapters; grouping by type uses every type."""
-    by = _by_ok(data, by, dims)
-    kw = {"history": data.opportunity_history, "by": by, "customers": data.customers,
-          "fx_rates": data.fx_rates, "policy": policy, "timeline": _cached_timeline(data, policy)}
-    if types is not None:
-        kw["types"] = None if "type" in by else types
-    return kw
-
-
-@register("pipeline_value", label="Open pipeline", unit="currency", good="up", family="pipeline",
-          headline=True, formula="Σ amount of opportunities open at the period end (point in time, from "
-                                 "opportunity_history), reporting currency",
-          tables=("opportunities",))
-def _kpi_pipeline_value(data, period: Period, *, by, policy):
-    return pipeline_value(data.opportunities, period, **_kw(data, by, policy))
-
-
-@register("pipeline_created", label="Pipeline created", unit="currency", good="up", family="pipeline",
-          formula="Σ amount at creation of opportunities created in the period",
-          tables=("opportunities",))
-def _kpi_pipeline_created(data, period: Period, *, by, policy):
-    return pipeline_created(data.opportunities, period, **_kw(data, by, policy))
-
-
-@register("pipeline_coverage", label="Pipeline coverage (next period)", unit="multiple", good="up",
+@register("pipeline_coverage", sections={"sales": 3}, label="Pipeline coverage (next period)", unit="multiple", good="up",
           family="pipeline",
           formula="open pipeline at the period end closing in the next period ÷ max(next period's quota − "
                   "its bookings so far, 0); new business + expansion",
@@ -1223,75 +1040,7 @@ def _kpi_pipeline_coverage(data, period: Period, *, by, policy):
     return pipeline_coverage(data.opportunities, data.quotas, period.next(), as_of=period.end, **kw)
 
 
-@register("opportunities_by_stage", label="Open opportunities by stage", unit="count", good="neutral",
-          family="pipeline", dims=("stage",),
-          formula="number of opportunities open at the period end, per stage",
-          tables=("opportunities",))
-def _kpi_opportunities_by_stage(data, period: Period, *, by, policy):
-    return opportunities_by_stage(data.opportunities, period, **_kw(data, by, policy, dims=("stage",)))
-
-
-@register("stage_conversion_rate", label="Stage conversion rate", unit="ratio", good="up",
-          family="pipeline", dims=("stage",),
-          formula="exits from a stage in the period to a later stage or won ÷ all exits from that stage",
-          tables=("opportunities", "opportunity_history"))
-def _kpi_stage_conversion(data, period: Period, *, by, policy):
-    kw = _kw(data, by, policy, dims=("stage",))
-    return stage_conversion_rate(data.opportunities, period, history=kw["history"], by=kw["by"],
-                                 customers=data.customers, timeline=_cached_timeline(data, None))
-
-
-@register("time_in_stage", label="Time in stage (median)", unit="days", good="down", family="pipeline",
-          dims=("stage",), formula="median days in the stage of the stints that ended in the period",
-          tables=("opportunities", "opportunity_history"))
-def _kpi_time_in_stage(data, period: Period, *, by, policy):
-    kw = _kw(data, by, policy, dims=("stage",))
-    return time_in_stage(data.opportunities, period, history=kw["history"], by=kw["by"],
-                         customers=data.customers, timeline=_cached_timeline(data, None))
-
-
-@register("win_rate", label="Win rate", unit="ratio", good="up", family="pipeline", headline=True,
-          formula="won ÷ (won + lost) over new-business deals closed in the period (count; amount per "
-                  "policy.win_rate_basis); open deals never count",
-          tables=("opportunities",))
-def _kpi_win_rate(data, period: Period, *, by, policy):
-    return win_rate(data.opportunities, period, **_kw(data, by, policy, SALES_TYPES))
-
-
-@register("average_deal_size", label="Average deal size (won)", unit="currency", good="up",
-          family="pipeline", formula="Σ won amount ÷ won deals with an amount, new business closed in the period",
-          tables=("opportunities",))
-def _kpi_average_deal_size(data, period: Period, *, by, policy):
-    return average_deal_size(data.opportunities, period, **_kw(data, by, policy, SALES_TYPES))
-
-
-@register("sales_cycle_days", label="Sales cycle (median days)", unit="days", good="down",
-          family="pipeline",
-          formula="median days from created_at to close date of new-business deals won (all closed per "
-                  "policy.sales_cycle_basis) in the period; mean shown beside",
-          tables=("opportunities",))
-def _kpi_sales_cycle(data, period: Period, *, by, policy):
-    return sales_cycle_days(data.opportunities, period, **_kw(data, by, policy, SALES_TYPES))
-
-
-@register("pipeline_velocity", label="Pipeline velocity (per day)", unit="currency", good="up",
-          family="pipeline",
-          formula="open opportunities at period end × win rate (count) × average deal size ÷ mean "
-                  "sales cycle days (new business)",
-          tables=("opportunities",))
-def _kpi_pipeline_velocity(data, period: Period, *, by, policy):
-    return pipeline_velocity(data.opportunities, period, **_kw(data, by, policy, SALES_TYPES))
-
-
-@register("bookings", label="Bookings", unit="currency", good="up", family="pipeline", headline=True,
-          formula="Σ amount of new-business and expansion deals won in the period (renewals are "
-                  "reported beside, see bookings_by_type)",
-          tables=("opportunities",))
-def _kpi_bookings(data, period: Period, *, by, policy):
-    return bookings(data.opportunities, period, **_kw(data, by, policy, BOOKING_TYPES))
-
-
-@register("bookings_by_type", label="Bookings by type", unit="currency", good="up", family="pipeline",
+@register("bookings_by_type", aggregation="sum", label="Bookings by type", unit="currency", good="up", family="pipeline",
           dims=("type",), groupable=False,
           formula="Σ amount of deals won in the period, per opportunity type",
           tables=("opportunities",))
@@ -1299,126 +1048,3 @@ def _kpi_bookings_by_type(data, period: Period, *, by, policy):
     kw = _kw(data, ["type"] if "type" in data.opportunities.columns else [], policy, None)  # noqa
     return bookings(data.opportunities, period, types=None, **kw)
 
-
-@register("quota_attainment", label="Quota attainment", unit="ratio", good="up", family="pipeline",
-          formula="bookings (new business + expansion) ÷ quota of the period; by owner or team",
-          tables=("opportunities", "quotas"))
-def _kpi_quota_attainment(data, period: Period, *, by, policy):
-    kw = _kw(data, by, policy, BOOKING_TYPES)
-    kw.pop("customers")
-    return quota_attainment(data.opportunities, data.quotas, period, **kw)
-
-
-@register("opportunity_ratio", label="Opportunity-to-win ratio", unit="ratio", good="up",
-          family="pipeline",
-          formula="new-business deals won in the period ÷ new-business opportunities created in it",
-          tables=("opportunities",))
-def _kpi_opportunity_ratio(data, period: Period, *, by, policy):
-    return opportunity_ratio(data.opportunities, period, **_kw(data, by, policy, SALES_TYPES))
-
-
-# =============================================================================== report view
-SALES_HEADLINE = ("pipeline_value", "pipeline_created", "pipeline_coverage", "win_rate", "average_deal_size",
-                  "sales_cycle_days", "pipeline_velocity", "bookings", "quota_attainment", "opportunity_ratio")
-
-
-class SalesView(SectionView):
-    """The frames behind the sales report (``notebooks/20_sales.ipynb``), each computed once.
-
-    Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
-    one-row frame with a ``note`` saying which (the plotting functions draw the note).
-    """
-
-    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8):
-        from .policies import get_policy
-
-        super().__init__(data)
-        self.period = as_period(period)
-        self.policy = get_policy(policy)
-        self.trailing = trailing
-
-    def _kw(self):
-        d = self.data
-        return dict(history=d.opportunity_history, fx_rates=d.fx_rates, policy=self.policy,
-                    timeline=_cached_timeline(d, self.policy))
-
-    @property
-    def by_stage(self) -> pd.DataFrame:
-        """Open deals at the period end per stage: count (``value``), ``amount``, share."""
-        return self._get("by_stage", ("opportunities",), lambda: opportunities_by_stage(
-            self.data.opportunities, self.period, customers=self.data.customers, **self._kw()))
-
-    @property
-    def coverage(self) -> pd.DataFrame:
-        """Coverage of the next period's quota at the period end, per team and in total."""
-        def build():
-            p, d = self.period, self.data
-            kw = dict(as_of=p.end, **self._kw())
-            teams = pipeline_coverage(d.opportunities, d.quotas, p.next(), by="team", **kw)
-            with_total = pd.concat([teams, pipeline_coverage(d.opportunities, d.quotas, p.next(), **kw)
-                                    .assign(team="total")], ignore_index=True)
-            out = with_total.rename(columns={"numerator": "pipeline", "value": "coverage"})
-            out.insert(0, "period", str(p.next()))
-            return out[["period", "team", "pipeline", "open_opportunities", "quota", "booked", "remaining_quota",
-                        "coverage", "n_missing_amount"]]
-        return self._get("coverage", ("opportunities", "quotas"), build)
-
-    @property
-    def evolution(self) -> pd.DataFrame:
-        """Evolution of the pipeline closing in the period, from its start to its end."""
-        p = self.period
-        return self._get("evolution", ("opportunities",), lambda: pipeline_evolution(
-            self.data.opportunities, p.start, p.end, window=p, **self._kw()))
-
-    @property
-    def trend(self) -> pd.DataFrame:
-        """Win rate, deal size, cycle, bookings, velocity for the trailing periods."""
-        d = self.data
-        return self._get("trend", ("opportunities",), lambda: sales_trend(
-            d.opportunities, self.period.trailing(self.trailing), history=d.opportunity_history,
-            customers=d.customers, fx_rates=d.fx_rates, policy=self.policy))
-
-    @property
-    def quota(self) -> pd.DataFrame:
-        """Quota attainment per owner (with team)."""
-        def build():
-            d = self.data
-            out = quota_attainment(d.opportunities, d.quotas, self.period, by="owner", **self._kw())
-            if "team" in d.quotas.columns:
-                teams = d.quotas.drop_duplicates("owner", keep="last").set_index("owner")["team"]
-                out.insert(1, "team", out["owner"].map(teams))
-            return out.rename(columns={"value": "attainment"})[
-                [c for c in ("owner", "team", "quota", "booked", "won", "attainment") if c in out.columns
-                 or c == "attainment"]]
-        return self._get("quota", ("opportunities", "quotas"), build)
-
-    @property
-    def stages(self) -> pd.DataFrame:
-        """Per open stage: exits in the period, share moving forward, median/mean days, deals in it."""
-        def build():
-            d, p = self.data, self.period
-            tl = _cached_timeline(d, None)
-            order = stage_order(d.opportunities, timeline=tl)
-            conv = stage_conversion_rate(d.opportunities, p, order=order, timeline=tl)
-            tis = time_in_stage(d.opportunities, p, order=order, timeline=tl)
-            out = pd.DataFrame({"stage": order})
-            out = out.merge(conv[["stage", "denominator", "value", "to_won", "to_lost", "moved_back"]]
-                            .rename(columns={"denominator": "exits", "value": "conversion_rate"}), on="stage", how="left")
-            out = out.merge(tis[["stage", "value", "mean", "in_stage"]]
-                            .rename(columns={"value": "median_days", "mean": "mean_days"}), on="stage", how="left")
-            counts = ["exits", "to_won", "to_lost", "moved_back", "in_stage"]
-            out[counts] = out[counts].fillna(0).astype("int64")
-            return out
-        return self._get("stages", ("opportunities", "opportunity_history"), build)
-
-    def headline(self, kpis: Iterable[str] = SALES_HEADLINE) -> pd.DataFrame:
-        """The period's headline KPIs (those whose tables the dataset has), long format."""
-        from .catalog import compute_kpis, get_kpi
-
-        ids = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
-        return compute_kpis(self.data, self.period, ids, policy=self.policy)
-
-
-def sales_view(data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8) -> SalesView:
-    """The sales report's frames for ``period`` (see :class:`SalesView`)."""
-    return SalesView(data, period, policy=policy, trailing=trailing)

@@ -37,8 +37,9 @@ from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from .engines import is_sql
-from .revenue import (_CHURN, _month_int, _OPEN, _bridge_cents, _group_codes, _kpi_frame, _kw,
-                      _period_rows, _grid, _split_by, mrr_bridge)
+from .grid import (CHURN, OPEN_MONTH, bridge_cents, group_codes, group_frame, month_grid,
+                   month_number, period_grid, split_by)
+from .revenue import mrr_bridge
 
 __all__ = [
     "logo_churn_rate",
@@ -56,8 +57,8 @@ __all__ = [
 
 
 def _first_last(period: Period) -> tuple[int, int]:
-    return (int(_month_int([period.start], ceil=False)[0]),
-            int(_month_int([period.last_month], ceil=False)[0]))
+    return (int(month_number([period.start], ceil=False)[0]),
+            int(month_number([period.last_month], ceil=False)[0]))
 
 
 def _distinct_by_group(ent: np.ndarray, gcode: np.ndarray, k: int) -> np.ndarray:
@@ -65,6 +66,15 @@ def _distinct_by_group(ent: np.ndarray, gcode: np.ndarray, k: int) -> np.ndarray
 
 
 # ---------------------------------------------------------------------- logo churn
+@register("customers_churned", aggregation="sum", value="customers_churned", label="Churned customers", unit="count", good="down",
+          family="retention",
+          formula="customers with a churn movement (MRR > 0 → 0) in the period; "
+                  "policy.churn_exclude_new_in_period keeps only those active at period start",
+          tables=("subscriptions",))
+@register("logo_churn_rate", sections={"revenue": 7}, label="Logo churn rate", unit="ratio", good="down", family="retention",
+          formula="customers churned in the period ÷ customers active at period start "
+                  "(policy: churn_denominator start|average, churn_exclude_new_in_period)",
+          tables=("subscriptions",))
 def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                     fx_rates: pd.DataFrame | None = None,
@@ -105,15 +115,16 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().logo_churn_rate(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().logo_churn_rate(subscriptions, period, by=by, customers=customers,
+                                       fx_rates=fx_rates, policy=policy)
     p = as_period(period)
-    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
+    g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
-    gcode, groups = _group_codes(ents, by)
+    gcode, groups = group_codes(ents, by)
     k = len(groups)
     first_m, last_m = _first_last(p)
     start_ents = g.ent[(g.month == first_m) & g.prev_active]
-    churn_rows = g.cat == _CHURN
+    churn_rows = g.cat == CHURN
     churned = g.ent[churn_rows]
     if policy.churn_exclude_new_in_period:
         churned = np.intersect1d(churned, start_ents)
@@ -121,7 +132,7 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     n_end = _distinct_by_group(g.ent[(g.month == last_m) & g.active], gcode, k)
     n_churn = _distinct_by_group(churned, gcode, k)
     den = n_start.astype(float) if policy.churn_denominator == "start" else (n_start + n_end) / 2.0
-    out = _kpi_frame(groups, by, customers_churned=n_churn, churn_base=den,
+    out = group_frame(groups, by, customers_churned=n_churn, churn_base=den,
                      customers_start=n_start, customers_end=n_end)
     out = ratio_frame(out, "customers_churned", "churn_base",
                       what="logo churn rate (no customers at period start)", by=by)
@@ -143,7 +154,8 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
     """
     policy = get_policy(policy)
     if is_sql(subscriptions) and policy.revenue_retention_basis == "cohort":
-        return _sql().revenue_retention(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().revenue_retention(subscriptions, period, by=by, customers=customers,
+                                         fx_rates=fx_rates, policy=policy)
     p = as_period(period)
     by_list = as_list(by)
     if policy.revenue_retention_basis == "movements":
@@ -159,9 +171,9 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
         out["lost_net"] = lost - b["expansion"] - b["reactivation"]
         out["customers_start"] = b["customers_start"]
         return out.reset_index(drop=True)
-    g, ents, by_list = _period_rows(subscriptions, p, by=by, customers=customers,
+    g, ents, by_list = period_grid(subscriptions, p, by=by, customers=customers,
                                     fx_rates=fx_rates, policy=policy)
-    gcode, groups = _group_codes(ents, by_list)
+    gcode, groups = group_codes(ents, by_list)
     k = len(groups)
     first_m, last_m = _first_last(p)
     n_ent = len(ents)
@@ -183,7 +195,7 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
 
     start, end = gsum(s), gsum(e)
     retained, expanded = gsum(np.minimum(e, s)), gsum(np.maximum(e - s, 0))
-    out = _kpi_frame(groups, by_list, mrr_start=start / 100, retained=retained / 100,
+    out = group_frame(groups, by_list, mrr_start=start / 100, retained=retained / 100,
                      expanded=expanded / 100, mrr_end_cohort=end / 100,
                      lost_gross=(start - retained) / 100, lost_net=(start - end) / 100,
                      customers_start=np.bincount(gcode[cohort], minlength=k))
@@ -209,6 +221,12 @@ _net_churn = _retention_kpi("lost_net", "net revenue churn rate")
 _expansion = _retention_kpi("expanded", "expansion rate")
 
 
+@register("nrr", sections={"revenue": 5}, label="Net revenue retention", unit="ratio", good="up", family="retention",
+          headline=True,
+          formula="MRR_end of customers active at period start (constant currency) ÷ their "
+                  "MRR_start = (MRR_start + expansion + reactivation − contraction − churn) ÷ "
+                  "MRR_start over that cohort",
+          tables=("subscriptions",))
 def nrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
         fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Net revenue retention of ``period``.
@@ -223,6 +241,12 @@ def nrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=N
     return _nrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
 
 
+@register("grr", sections={"revenue": 6}, label="Gross revenue retention", unit="ratio", good="up", family="retention",
+          headline=True,
+          formula="Σ over customers active at period start of min(MRR_end, MRR_start) ÷ Σ "
+                  "MRR_start, at constant currency; movements basis: (MRR_start − contraction − "
+                  "churn) ÷ MRR_start",
+          tables=("subscriptions",))
 def grr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
         fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Gross revenue retention: Σ_cohort min(e, s) ÷ Σ_cohort s (cohort basis, default), or
@@ -232,6 +256,11 @@ def grr(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=N
     return _grr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
 
 
+@register("gross_revenue_churn_rate", label="Gross revenue churn rate", unit="ratio", good="down",
+          family="retention",
+          formula="Σ over customers active at period start of max(MRR_start − MRR_end, 0) ÷ "
+                  "MRR_start (= 1 − GRR); movements basis: (contraction + churn) ÷ MRR_start",
+          tables=("subscriptions",))
 def gross_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None,
                              customers=None, fx_rates=None,
                              policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -242,6 +271,12 @@ def gross_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
                         policy=policy)
 
 
+@register("net_revenue_churn_rate", label="Net revenue churn rate", unit="ratio", good="down",
+          family="retention",
+          formula="(MRR_start − MRR_end of customers active at period start) ÷ MRR_start "
+                  "(= 1 − NRR); movements basis: (contraction + churn − expansion − "
+                  "reactivation) ÷ MRR_start",
+          tables=("subscriptions",))
 def net_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None,
                            customers=None, fx_rates=None,
                            policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -253,6 +288,10 @@ def net_revenue_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, b
                       policy=policy)
 
 
+@register("expansion_rate", label="Expansion rate", unit="ratio", good="up", family="retention",
+          formula="Σ over customers active at period start of max(MRR_end − MRR_start, 0) ÷ "
+                  "MRR_start (= NRR − GRR); movements basis: expansion ÷ MRR_start",
+          tables=("subscriptions",))
 def expansion_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
                    fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Expansion rate = Σ_cohort max(e − s, 0) ÷ Σ s = NRR − GRR (cohort basis), or
@@ -262,6 +301,9 @@ def expansion_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, 
                       policy=policy)
 
 
+@register("quick_ratio", sections={"revenue": 8}, label="SaaS quick ratio", unit="multiple", good="up", family="retention",
+          formula="(new + expansion + reactivation MRR) ÷ (contraction + churned MRR) in the period",
+          tables=("subscriptions",))
 def quick_ratio(subscriptions: pd.DataFrame, period: PeriodLike, *, by=None, customers=None,
                 fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """SaaS quick ratio = (new + expansion + reactivation) ÷ (contraction + churn), from the
@@ -306,18 +348,18 @@ def renewals(subscriptions: pd.DataFrame, period: PeriodLike, *,
         raise RevOpsError("renewal_rate (policy.renewal_basis='contracts'): subscriptions has no "
                           "column 'committed_end_date'")
     first_m, last_m = _first_last(p)
-    c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
-    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
+    c = month_number(subs["committed_end_date"].to_numpy(), ceil=True)
+    s = month_number(subs["start_date"].to_numpy(), ceil=True)
     terms = pd.DataFrame({"customer_id": subs["customer_id"].to_numpy(), "T": c, "s": s})
-    terms = terms[terms["T"] != _OPEN]
+    terms = terms[terms["T"] != OPEN_MONTH]
     terms = terms.groupby(["customer_id", "T"], sort=True)["s"].min().reset_index()
     terms = terms[(terms["T"] >= first_m) & (terms["T"] <= last_m)
                   & (terms["T"] - terms["s"] >= policy.renewal_min_term_months)]
-    grain, cust_cols = _split_by(subs, by_list)
+    grain, cust_cols = split_by(subs, by_list)
     if grain:
         raise NotGroupableError(f"renewal_rate (contracts) is per customer; cannot group by "
                                 f"subscription column(s) {grain}")
-    g = _grid(subs, start=p.start - pd.DateOffset(months=1), end=p.end, fx_rates=fx_rates,
+    g = month_grid(subs, start=p.start - pd.DateOffset(months=1), end=p.end, fx_rates=fx_rates,
               policy=policy)
     ids = g.entities["customer_id"].to_numpy()
     mv = pd.DataFrame({"customer_id": ids[g.ent], "month": g.month, "mrr": g.mrr})
@@ -358,6 +400,24 @@ def _renewals_from_opportunities(opp, p, by, customers, fx_rates, policy):
         .reset_index(drop=True)
 
 
+def _renewal_tables(policy: MetricPolicy) -> tuple[str, ...]:
+    return ("opportunities",) if policy.renewal_basis == "opportunities" else ()
+
+
+def _renewal_columns(policy: MetricPolicy) -> dict[str, tuple[str, ...]]:
+    return {} if policy.renewal_basis == "opportunities" else {"subscriptions": ("committed_end_date",)}
+
+
+@register("renewal_rate", policy_tables=_renewal_tables, columns=_renewal_columns, label="Renewal rate", unit="ratio", good="up", family="retention",
+          formula="contract terms (committed_end_date, ≥ 12 months) ending in the period whose "
+                  "customer is still active the month after ÷ terms ending; "
+                  "policy.renewal_basis='opportunities': won ÷ closed renewal opportunities",
+          tables=("subscriptions",))
+@register("renewal_rate_amount", params={"amount": True}, policy_tables=_renewal_tables, columns=_renewal_columns, label="Renewal rate (amount)", unit="ratio", good="up",
+          family="retention",
+          formula="Σ min(MRR after, MRR before) ÷ Σ MRR before the term end, over contract terms "
+                  "ending in the period; opportunities basis: won ÷ closed renewal amount",
+          tables=("subscriptions",))
 def renewal_rate(subscriptions: pd.DataFrame, period: PeriodLike, *, amount: bool = False,
                  opportunities: pd.DataFrame | None = None, by: str | list[str] | None = None,
                  customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
@@ -414,108 +474,8 @@ def retention_trend(subscriptions: pd.DataFrame, periods, *, by=None, customers=
     return out
 
 
-# ---------------------------------------------------------------------- catalogue
-@register("customers_churned", label="Churned customers", unit="count", good="down",
-          family="retention",
-          formula="customers with a churn movement (MRR > 0 → 0) in the period; "
-                  "policy.churn_exclude_new_in_period keeps only those active at period start",
-          tables=("subscriptions",))
-def _kpi_customers_churned(data, period: Period, *, by, policy):
-    out = logo_churn_rate(data.subscriptions, period, by=by, customers=data.customers,
-                          policy=policy)
-    return out.assign(value=out["customers_churned"].astype(float)).drop(
-        columns=["numerator", "denominator"])
-
-
-@register("logo_churn_rate", label="Logo churn rate", unit="ratio", good="down", family="retention",
-          formula="customers churned in the period ÷ customers active at period start "
-                  "(policy: churn_denominator start|average, churn_exclude_new_in_period)",
-          tables=("subscriptions",))
-def _kpi_logo_churn_rate(data, period: Period, *, by, policy):
-    return logo_churn_rate(data.subscriptions, period, by=by, customers=data.customers,
-                           policy=policy)
-
-
-@register("gross_revenue_churn_rate", label="Gross revenue churn rate", unit="ratio", good="down",
-          family="retention",
-          formula="Σ over customers active at period start of max(MRR_start − MRR_end, 0) ÷ "
-                  "MRR_start (= 1 − GRR); movements basis: (contraction + churn) ÷ MRR_start",
-          tables=("subscriptions",))
-def _kpi_gross_revenue_churn_rate(data, period: Period, *, by, policy):
-    return gross_revenue_churn_rate(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("net_revenue_churn_rate", label="Net revenue churn rate", unit="ratio", good="down",
-          family="retention",
-          formula="(MRR_start − MRR_end of customers active at period start) ÷ MRR_start "
-                  "(= 1 − NRR); movements basis: (contraction + churn − expansion − "
-                  "reactivation) ÷ MRR_start",
-          tables=("subscriptions",))
-def _kpi_net_revenue_churn_rate(data, period: Period, *, by, policy):
-    return net_revenue_churn_rate(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("grr", label="Gross revenue retention", unit="ratio", good="up", family="retention",
-          headline=True,
-          formula="Σ over customers active at period start of min(MRR_end, MRR_start) ÷ Σ "
-                  "MRR_start, at constant currency; movements basis: (MRR_start − contraction − "
-                  "churn) ÷ MRR_start",
-          tables=("subscriptions",))
-def _kpi_grr(data, period: Period, *, by, policy):
-    return grr(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("nrr", label="Net revenue retention", unit="ratio", good="up", family="retention",
-          headline=True,
-          formula="MRR_end of customers active at period start (constant currency) ÷ their "
-                  "MRR_start = (MRR_start + expansion + reactivation − contraction − churn) ÷ "
-                  "MRR_start over that cohort",
-          tables=("subscriptions",))
-def _kpi_nrr(data, period: Period, *, by, policy):
-    return nrr(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("expansion_rate", label="Expansion rate", unit="ratio", good="up", family="retention",
-          formula="Σ over customers active at period start of max(MRR_end − MRR_start, 0) ÷ "
-                  "MRR_start (= NRR − GRR); movements basis: expansion ÷ MRR_start",
-          tables=("subscriptions",))
-def _kpi_expansion_rate(data, period: Period, *, by, policy):
-    return expansion_rate(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("quick_ratio", label="SaaS quick ratio", unit="multiple", good="up", family="retention",
-          formula="(new + expansion + reactivation MRR) ÷ (contraction + churned MRR) in the period",
-          tables=("subscriptions",))
-def _kpi_quick_ratio(data, period: Period, *, by, policy):
-    return quick_ratio(data.subscriptions, period, **_kw(data, by, policy))
-
-
-def _renewal_kw(data, by, policy):
-    if policy.renewal_basis == "opportunities":
-        data.require("opportunities", what="renewal rate (policy.renewal_basis='opportunities')")
-    return {"opportunities": data.opportunities, **_kw(data, by, policy)}
-
-
-@register("renewal_rate", label="Renewal rate", unit="ratio", good="up", family="retention",
-          formula="contract terms (committed_end_date, ≥ 12 months) ending in the period whose "
-                  "customer is still active the month after ÷ terms ending; "
-                  "policy.renewal_basis='opportunities': won ÷ closed renewal opportunities",
-          tables=("subscriptions",))
-def _kpi_renewal_rate(data, period: Period, *, by, policy):
-    return renewal_rate(data.subscriptions, period, **_renewal_kw(data, by, policy))
-
-
-@register("renewal_rate_amount", label="Renewal rate (amount)", unit="ratio", good="up",
-          family="retention",
-          formula="Σ min(MRR after, MRR before) ÷ Σ MRR before the term end, over contract terms "
-                  "ending in the period; opportunities basis: won ÷ closed renewal amount",
-          tables=("subscriptions",))
-def _kpi_renewal_rate_amount(data, period: Period, *, by, policy):
-    return renewal_rate(data.subscriptions, period, amount=True, **_renewal_kw(data, by, policy))
-
-
 def _sql():
-    """The SQL engine (imported on first use; it needs Ibis)."""
+    """The SQL engine (imported on first use: it needs Ibis, the [sql] extra)."""
     from .engines import sql
 
     return sql

@@ -48,14 +48,16 @@ same definitions in DuckDB SQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ._common import as_list, attach_columns, ratio_frame, safe_divide
 from .catalog import register
-from .errors import RevOpsError
+from .grid import (CATEGORIES, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION, UNCHANGED,
+                   MonthGrid, MRRInputError, factorize_rows, month_floor, month_grid, month_number, mrr_cents,
+                   month_start, month_window, OPEN_MONTH, bridge_cents, group_codes,
+                   group_frame, period_grid, split_by, check_subscriptions)
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from .engines import is_sql
@@ -87,398 +89,11 @@ __all__ = [
     "MRRInputError",
 ]
 
-#: Movement categories, in the order of the classification rule; codes index this tuple.
-CATEGORIES = ("unchanged", "new", "expansion", "contraction", "churn", "reactivation")
-_UNCHANGED, _NEW, _EXPANSION, _CONTRACTION, _CHURN, _REACTIVATION = range(6)
 _BRIDGE_LINES = ("new", "expansion", "reactivation", "contraction", "churn")
-_REQUIRED = ("customer_id", "start_date", "end_date", "mrr")
+_UNCHANGED, _NEW, _EXPANSION, _CONTRACTION, _CHURN, _REACTIVATION = (
+    UNCHANGED, NEW, EXPANSION, CONTRACTION, CHURN, REACTIVATION)
 
 
-class MRRInputError(RevOpsError, ValueError):
-    """Subscriptions or FX rates cannot be turned into MRR (missing column, bad value, no rate)."""
-
-
-# ---------------------------------------------------------------------- month arithmetic
-def _month_int(values, *, ceil: bool) -> np.ndarray:
-    """Months since 1970-01 (int64) of datetime values; ``ceil`` moves dates after a month's
-    first instant to the next month start. NaT gives ``_OPEN``.
-
-    Uses a day → month lookup table over the dates' range (a calendar conversion per element is
-    several times slower on millions of rows).
-    """
-    v = np.asarray(values, dtype="datetime64[ns]").view(np.int64)
-    out = np.full(v.shape, _OPEN, dtype=np.int64)
-    nat = v == np.iinfo(np.int64).min
-    if nat.all():
-        return out
-    days = v // _DAY_NS
-    valid = days[~nat] if nat.any() else days
-    dmin, dmax = int(valid.min()), int(valid.max())
-    if dmax - dmin > 400_000:  # absurd range: fall back to the calendar conversion
-        m = v.view("datetime64[ns]").astype("datetime64[M]")
-        res = m.astype(np.int64)
-        if ceil:
-            res = res + (m.astype("datetime64[ns]").view(np.int64) != v)
-        out[~nat] = res[~nat]
-        return out
-    span = np.arange(dmin, dmax + 1, dtype=np.int64)
-    lut_m = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    any_nat = bool(nat.any())
-    idx = days
-    idx -= dmin
-    if any_nat:
-        idx[nat] = 0
-    res = lut_m[idx]
-    if ceil:
-        lut_first = (lut_m.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) == span)
-        res += ~lut_first[idx] | (v % _DAY_NS != 0)
-    if not any_nat:
-        return res
-    res[nat] = _OPEN
-    return res
-
-
-_DAY_NS = 86_400_000_000_000
-
-
-def _month_floor(values) -> np.ndarray:
-    """Months since 1970-01 of datetime values (the month containing each), by a binary search
-    in the table of month starts of their range: one output array, no per-element calendar
-    work. Missing dates raise."""
-    v = np.asarray(values, dtype="datetime64[ns]")
-    if v.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    lo_v, hi_v = v.min(), v.max()
-    if np.isnat(lo_v) or np.isnat(hi_v):
-        raise MRRInputError("movements: column 'month' has missing dates")
-    m_lo = int(lo_v.astype("datetime64[M]").astype(np.int64))
-    m_hi = int(hi_v.astype("datetime64[M]").astype(np.int64))
-    table = np.arange(m_lo, m_hi + 1, dtype=np.int64).astype("datetime64[M]") \
-        .astype("datetime64[ns]")
-    out = np.searchsorted(table, v, side="right").astype(np.int64)
-    out += m_lo - 1
-    return out
-_OPEN = np.iinfo(np.int64).max // 4
-
-
-def _month_ts(m: np.ndarray) -> np.ndarray:
-    """Month starts (datetime64[ns]) of month ints, through a lookup table of their range."""
-    m = np.asarray(m, dtype=np.int64)
-    if m.size < 1000:
-        return m.astype("datetime64[M]").astype("datetime64[ns]")
-    lo, hi = int(m.min()), int(m.max())
-    table = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[M]").astype("datetime64[ns]")
-    return table[m - lo]
-
-
-def _as_month(value) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, Period):
-        return int(_month_int([value.start], ceil=False)[0])
-    return int(_month_int([pd.Timestamp(value)], ceil=True)[0])
-
-
-def _window(start, end) -> tuple[int | None, int | None]:
-    if isinstance(start, Period) and end is None:
-        return _as_month(start), int(_month_int([start.end], ceil=False)[0])
-    if isinstance(end, Period):
-        end = end.end
-    return _as_month(start), _as_month(end)
-
-
-# ---------------------------------------------------------------------- the core
-@dataclass
-class _Grid:
-    """Flat customer × month arrays (one row per entity-month of each entity's span)."""
-
-    ent: np.ndarray        # entity code of each row
-    month: np.ndarray      # int month of each row
-    mrr: np.ndarray        # cents (whole numbers in float64), reporting currency
-    prev: np.ndarray       # cents of the previous month
-    fx: np.ndarray         # cents of FX impact (a read-only zero view when there is no FX)
-    cat: np.ndarray        # int8 category code
-    active: np.ndarray     # bool, local MRR > 0
-    prev_active: np.ndarray
-    entities: pd.DataFrame  # one row per entity code: customer_id (+ grain columns)
-    lo: int
-    hi: int
-    local: np.ndarray | None = None        # (rows, currencies) local cents when converted
-    start_rates: np.ndarray | None = None  # rates of month lo - 1 per currency (when converted)
-
-
-def _lookup_table() -> np.ndarray:
-    # key = active + 2*prev_active + 4*first + 8*(sign(move)+1)
-    table = np.full(24, _UNCHANGED, dtype=np.int8)
-    for key in range(24):
-        act, prev, first, sign = key & 1, (key >> 1) & 1, (key >> 2) & 1, (key >> 3) - 1
-        if act and first:
-            table[key] = _NEW
-        elif not act and prev:
-            table[key] = _CHURN
-        elif act and not prev:
-            table[key] = _REACTIVATION
-        elif act and prev and sign > 0:
-            table[key] = _EXPANSION
-        elif act and prev and sign < 0:
-            table[key] = _CONTRACTION
-    return table
-
-
-_CATEGORY_TABLE = _lookup_table()
-
-
-def _check_subscriptions(subs: pd.DataFrame, grain: list[str]) -> None:
-    if not isinstance(subs, pd.DataFrame):
-        raise MRRInputError(f"subscriptions must be a DataFrame, got {type(subs).__name__}")
-    missing = [c for c in list(_REQUIRED) + grain if c not in subs.columns]
-    if missing:
-        raise MRRInputError(
-            f"subscriptions: missing column(s) {missing}; expected {list(_REQUIRED)} "
-            f"(got {list(subs.columns)})")
-
-
-def _cents(subs: pd.DataFrame) -> np.ndarray:
-    values = pd.to_numeric(subs["mrr"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5]
-        raise MRRInputError(
-            f"subscriptions: column 'mrr' must be a finite amount >= 0; got "
-            f"{subs['mrr'].iloc[rows].tolist()} at row(s) {rows.tolist()}")
-    return np.rint(values * 100.0).astype(np.int64)
-
-
-def _rate_matrix(fx_rates: pd.DataFrame | None, currencies: list, m0: int, m1: int,
-                 policy: MetricPolicy) -> np.ndarray:
-    """Rates for months ``m0..m1-1`` (rows) × ``currencies`` (columns); NaN where unknown."""
-    policy = get_policy(policy)
-    n = max(m1 - m0, 0)
-    out = np.full((n, len(currencies)), np.nan)
-    for j, cur in enumerate(currencies):
-        if cur == policy.reporting_currency:
-            out[:, j] = 1.0
-    foreign = [j for j, c in enumerate(currencies) if c != policy.reporting_currency]
-    if not foreign or fx_rates is None:
-        return out
-    months = _month_int(fx_rates["month"].to_numpy(), ceil=False)
-    cur = fx_rates["currency"].to_numpy()
-    rate = pd.to_numeric(fx_rates["rate"], errors="coerce").to_numpy(dtype="float64")
-    if policy.fx_mode == "fixed":
-        fixed = _as_month(policy.fx_fixed_month) if policy.fx_fixed_month else int(months.min())
-        for j in foreign:
-            hit = (months == fixed) & (cur == currencies[j])
-            if hit.any():
-                out[:, j] = rate[hit][-1]
-        return out
-    for j in foreign:
-        hit = (cur == currencies[j]) & (months >= m0) & (months < m1)
-        out[months[hit] - m0, j] = rate[hit]
-    return out
-
-
-def _grid(subscriptions: pd.DataFrame, *, start=None, end=None, grain: list[str] | None = None,
-          fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-          convert: bool = True) -> _Grid:
-    """Compute MRR, previous MRR, FX impact and category for every entity-month.
-
-    ``convert=False`` skips currency conversion (activity and categories on local amounts only;
-    ``mrr``/``prev``/``fx`` are then local cents summed over currencies and ``fx`` is 0).
-    """
-    policy = get_policy(policy)
-    grain = list(grain or [])
-    _check_subscriptions(subscriptions, grain)
-    lo_req, hi_req = _window(start, end)
-    subs = subscriptions
-    cents = _cents(subs)
-    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
-    e = _month_int(subs["end_date"].to_numpy(), ceil=True)
-    if np.isnat(np.asarray(subs["start_date"].to_numpy(), dtype="datetime64[ns]")).any():
-        raise MRRInputError("subscriptions: column 'start_date' has missing dates")
-
-    # entities: customer (× grain columns); codes sorted by customer_id then grain values
-    if grain:
-        keys = subs[["customer_id"] + grain]
-        codes, uniques = _factorize_frame(keys)
-        entities = uniques
-    else:
-        codes, uniq = pd.factorize(subs["customer_id"], sort=True)
-        entities = pd.DataFrame({"customer_id": uniq})
-    codes = codes.astype(np.int64)
-    if (codes < 0).any():
-        raise MRRInputError("subscriptions: column 'customer_id' has missing values"
-                            + (f" (or {grain} do)" if grain else ""))
-
-    if hi_req is None:
-        finite_e = e[(e != _OPEN) & (cents > 0)]
-        cand = [s[cents > 0].max() + 1 if (cents > 0).any() else 0]
-        if finite_e.size:
-            cand.append(finite_e.max() + 1)
-        hi = int(max(cand))
-    else:
-        hi = hi_req
-    keep = (cents > 0) & (s < e) & (s < hi)
-    ent, s, e, cents = codes[keep], s[keep], np.minimum(e[keep], hi), cents[keep]
-    cur_codes = None
-    currencies: list = [policy.reporting_currency]
-    if "currency" in subs.columns:
-        codes_c, uniq_c = pd.factorize(subs["currency"], sort=True)
-        currencies = [str(c) for c in uniq_c]
-        if (codes_c < 0).any():  # missing currency = reporting currency
-            if policy.reporting_currency not in currencies:
-                currencies.append(policy.reporting_currency)
-            codes_c = np.where(codes_c < 0, currencies.index(policy.reporting_currency), codes_c)
-        if len(currencies) > 1:
-            cur_codes = codes_c[keep]
-            used = np.unique(cur_codes)
-            if used.size <= 1:  # one currency among the rows that matter
-                currencies = [currencies[int(used[0])]] if used.size else [policy.reporting_currency]
-                cur_codes = None
-        elif not currencies:
-            currencies = [policy.reporting_currency]
-    n_cur = len(currencies)
-    n_ent = len(entities)
-
-    big = np.iinfo(np.int64).max
-    first = np.full(n_ent, big, dtype=np.int64)
-    last = np.full(n_ent, -1, dtype=np.int64)
-    np.minimum.at(first, ent, s)
-    np.maximum.at(last, ent, e)
-    present = last >= 0
-    length = np.where(present, last - first + 1, 0)
-    off = np.zeros(n_ent + 1, dtype=np.int64)
-    np.cumsum(length, out=off[1:])
-    n = int(off[-1])
-    lo = hi if n == 0 else (lo_req if lo_req is not None else int(first[present].min()))
-
-    # difference array on dense keys (flat row × currency), then cumulative sum → local cents
-    base = off[:-1][ent] - first[ent]
-    ks, ke = base + s, base + e
-    if cur_codes is not None:
-        ks, ke = ks * n_cur + cur_codes, ke * n_cur + cur_codes
-    # cents are whole numbers far below 2**53, so float64 sums of them are exact
-    w = cents.astype(np.float64)
-    local = np.bincount(np.concatenate([ks, ke]), weights=np.concatenate([w, -w]),
-                        minlength=n * n_cur).astype(np.float64, copy=False).reshape(n, n_cur)
-    del ks, ke, w
-    np.cumsum(local, axis=0, out=local)
-
-    idt = np.int32 if n < 2**31 - 1 and hi < 2**31 - 1 else np.int64
-    month = np.arange(n, dtype=idt)
-    month -= np.repeat((off[:-1] - first).astype(idt), length)
-    is_start = np.zeros(n, dtype=bool)
-    is_start[off[:-1][present]] = True
-    total_local = local.sum(axis=1) if n_cur > 1 else local[:, 0]
-    active = total_local > 0
-    prev_active = np.zeros(n, dtype=bool)
-    prev_active[1:] = active[:-1]
-    prev_active &= ~is_start
-
-    # output rows: in the window, active now or the month before (prev comes from row i - 1)
-    need = active | prev_active
-    need &= month >= lo
-    need &= month < hi
-    sel = np.flatnonzero(need)
-    del need
-    mon = month[sel]
-    act, pact = active[sel], prev_active[sel]
-    first_row = is_start[sel]
-    has_prev = ~first_row
-    ent_rows = np.repeat(np.arange(n_ent, dtype=idt), length)[sel]
-
-    needs_fx = convert and (cur_codes is not None or currencies[0] != policy.reporting_currency)
-    l_now = rates = None
-    if not needs_fx:
-        cur_now = total_local[sel]
-        cur_prev = total_local[sel - 1]
-        cur_prev[first_row] = 0
-        fx = np.broadcast_to(np.float64(0.0), sel.shape)  # no FX: a zero-stride view
-    else:
-        rates = _rate_matrix(fx_rates, currencies, lo - 1, hi, policy)
-        r_now = rates[mon - (lo - 1)]          # (rows, currencies)
-        r_before = rates[mon - 1 - (lo - 1)]
-        l_now = local[sel]
-        l_prev = np.where(has_prev[:, None], local[sel - 1], 0)
-        _check_rates(r_now, l_now, mon, currencies, policy, fx_rates)
-        _check_rates(r_before, l_prev, mon - 1, currencies, policy, fx_rates)
-        with np.errstate(invalid="ignore"):
-            cur_now = _convert(l_now, r_now)
-            cur_prev = _convert(l_prev, r_before)
-            prev_at_now = _convert(l_prev, r_now)
-        fx = np.where(act & pact, prev_at_now - cur_prev, 0)
-        if policy.fx_in_movements:
-            fx = np.zeros_like(fx)
-    move = cur_now - cur_prev
-    move -= fx
-    key = act.astype(np.uint8)
-    key |= pact.view(np.uint8) << 1
-    key |= first_row.view(np.uint8) << 2
-    key |= (1 + (move > 0).view(np.uint8) - (move < 0).view(np.uint8)) << 3
-    cat = _CATEGORY_TABLE[key]
-    window = policy.reactivation_window_months
-    if window is not None:
-        react = np.flatnonzero(cat == _REACTIVATION)
-        if react.size:
-            last_act = np.maximum.accumulate(np.where(active, np.arange(n), -1))
-            gap = sel[react] - last_act[sel[react] - 1] - 1  # inactive months before the return
-            cat[react[gap > window]] = _NEW
-    return _Grid(ent=ent_rows, month=mon, mrr=cur_now, prev=cur_prev, fx=fx, cat=cat,
-                 active=act, prev_active=pact, entities=entities, lo=lo, hi=hi,
-                 local=l_now, start_rates=None if rates is None else rates[0])
-
-
-def _convert(local: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """Σ over currencies of round(local cents × rate) (half to even), whole cents as float64."""
-    conv = np.rint(local * np.nan_to_num(rates, nan=0.0))
-    return conv.sum(axis=1)
-
-
-def _check_rates(rates: np.ndarray, local: np.ndarray, months: np.ndarray, currencies: list,
-                 policy: MetricPolicy, fx_rates) -> None:
-    missing = np.isnan(rates) & (local != 0)
-    if not missing.any():
-        return
-    rows, cols = np.nonzero(missing)
-    curs = sorted({currencies[c] for c in cols})
-    mons = sorted(set(pd.DatetimeIndex(_month_ts(months[rows])).strftime("%Y-%m")))
-    if fx_rates is None:
-        raise MRRInputError(
-            f"subscriptions: MRR in {curs} cannot be converted to {policy.reporting_currency}: "
-            f"no fx_rates table was given")
-    detail = (f"fixed month {policy.fx_fixed_month or 'first month of fx_rates'}"
-              if policy.fx_mode == "fixed" else f"month(s) {mons[:6]}")
-    raise MRRInputError(f"fx_rates: no rate for currency {curs} in {detail} "
-                        f"(needed to convert subscriptions to {policy.reporting_currency})")
-
-
-def _factorize_frame(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Codes of the distinct rows of ``frame`` (sorted lexicographically) and those rows."""
-    combo = np.zeros(len(frame), dtype=np.int64)
-    uniques = []
-    for col in frame.columns:
-        values = frame[col].astype(object).where(frame[col].notna(), "(missing)")
-        c, u = pd.factorize(values, sort=True)
-        uniques.append(u)
-        combo = combo * max(len(u), 1) + c
-    codes, combos = pd.factorize(combo, sort=True)
-    cols = {}
-    rest = np.asarray(combos, dtype=np.int64)
-    for col, u in zip(reversed(list(frame.columns)), reversed(uniques)):
-        size = max(len(u), 1)
-        cols[col] = np.asarray(u, dtype=object)[rest % size]
-        rest = rest // size
-    ent = pd.DataFrame({c: cols[c] for c in frame.columns})
-    return codes, ent
-
-
-def _split_by(subscriptions: pd.DataFrame, by) -> tuple[list[str], list[str]]:
-    """``by`` columns → (grain columns found in subscriptions, customer columns)."""
-    by = as_list(by)
-    grain = [c for c in by if c in subscriptions.columns and c != "customer_id"]
-    return grain, [c for c in by if c not in grain]
-
-
-# ---------------------------------------------------------------------- movements
 def mrr_movements(subscriptions: pd.DataFrame, *, start=None, end=None,
                   customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
                   by: str | list[str] | None = None,
@@ -541,13 +156,15 @@ def mrr_movements(subscriptions: pd.DataFrame, *, start=None, end=None,
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().mrr_movements(subscriptions, start=start, end=end, customers=customers, fx_rates=fx_rates, by=by, policy=policy)
-    grain, cust_cols = _split_by(subscriptions, by)
-    g = _grid(subscriptions, start=start, end=end, grain=grain, fx_rates=fx_rates, policy=policy)
+        return _sql().mrr_movements(subscriptions, start=start, end=end,
+                                     customers=customers, fx_rates=fx_rates, by=by,
+                                     policy=policy)
+    grain, cust_cols = split_by(subscriptions, by)
+    g = month_grid(subscriptions, start=start, end=end, grain=grain, fx_rates=fx_rates, policy=policy)
     return _movements_frame(g, customers, cust_cols)
 
 
-def _movements_frame(g: _Grid, customers, cust_cols: list[str]) -> pd.DataFrame:
+def _movements_frame(g: MonthGrid, customers, cust_cols: list[str]) -> pd.DataFrame:
     ents = g.entities
     if cust_cols:
         ents = attach_columns(ents, customers, cust_cols, table="subscriptions")
@@ -570,72 +187,13 @@ def _movements_frame(g: _Grid, customers, cust_cols: list[str]) -> pd.DataFrame:
         taken = values.take(g.ent) if len(values) else values[:0]
         out.insert(pos if pos == 0 else pos + 1, col, taken)
         if pos == 0:
-            out.insert(1, "month", _month_ts(g.month))
+            out.insert(1, "month", month_start(g.month))
     out["category"] = pd.Categorical.from_codes(g.cat.astype(np.int8),
                                                 categories=list(CATEGORIES), validate=False)
     return out
 
 
 # ---------------------------------------------------------------------- period aggregates
-def _period_rows(subscriptions, period: Period, *, by, customers, fx_rates, policy, convert=True):
-    """(grid restricted to the period's months, grouping frame per row, group columns)."""
-    policy = get_policy(policy)
-    grain, cust_cols = _split_by(subscriptions, by)
-    g = _grid(subscriptions, start=period.start, end=period.end, grain=grain, fx_rates=fx_rates,
-              policy=policy, convert=convert)
-    ents = g.entities
-    if cust_cols:
-        ents = attach_columns(ents, customers, cust_cols, table="subscriptions")
-    return g, ents, as_list(by)
-
-
-def _group_codes(ents: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Group code per entity and the groups frame (sorted)."""
-    if not by:
-        return np.zeros(len(ents), dtype=np.int64), pd.DataFrame(index=[0])
-    codes, groups = _factorize_frame(ents[by])
-    return codes.astype(np.int64), groups
-
-
-def _bridge_cents(g: _Grid, ents: pd.DataFrame, by: list[str], period: Period):
-    """Per group: start, new, expansion, reactivation, contraction, churn, fx, end (int cents) and
-    customer counts (distinct entities)."""
-    gcode, groups = _group_codes(ents, by)
-    k = len(groups)
-    first_m = int(_month_int([period.start], ceil=False)[0])
-    last_m = int(_month_int([period.last_month], ceil=False)[0])
-    rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
-    move = g.mrr - g.prev - g.fx
-
-    def gsum(mask, values):
-        return np.bincount(rg[mask], weights=values[mask].astype(np.float64), minlength=k)
-
-    out = {
-        "mrr_start": gsum(g.month == first_m, g.prev),
-        "new": gsum(g.cat == _NEW, move),
-        "expansion": gsum(g.cat == _EXPANSION, move),
-        "reactivation": gsum(g.cat == _REACTIVATION, move),
-        "contraction": -gsum(g.cat == _CONTRACTION, move),
-        "churn": -gsum(g.cat == _CHURN, move),
-        "fx_impact": gsum(np.ones(len(move), dtype=bool), g.fx),
-        "mrr_end": gsum(g.month == last_m, g.mrr),
-    }
-    out = {key: np.rint(v).astype(np.int64) for key, v in out.items()}
-
-    def gcount(mask):
-        ents_hit = np.unique(g.ent[mask])
-        return np.bincount(gcode[ents_hit], minlength=k)
-
-    counts = {
-        "customers_start": gcount((g.month == first_m) & g.prev_active),
-        "customers_new": gcount(g.cat == _NEW),
-        "customers_reactivated": gcount(g.cat == _REACTIVATION),
-        "customers_churned": gcount(g.cat == _CHURN),
-        "customers_end": gcount((g.month == last_m) & g.active),
-    }
-    return groups, out, counts
-
-
 def mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
                policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -666,11 +224,12 @@ def mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | lis
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().mrr_bridge(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().mrr_bridge(subscriptions, period, by=by, customers=customers,
+                                  fx_rates=fx_rates, policy=policy)
     p = as_period(period)
-    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
+    g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                                policy=policy)
-    groups, cents, counts = _bridge_cents(g, ents, by, p)
+    groups, cents, counts = bridge_cents(g, ents, by, p)
     out = groups.reset_index(drop=True) if by else pd.DataFrame(index=[0])
     for key in ("mrr_start",) + _BRIDGE_LINES + ("fx_impact", "mrr_end"):
         out[key] = cents[key] / 100.0
@@ -686,7 +245,8 @@ def mrr_bridge_series(subscriptions: pd.DataFrame, periods, *, by=None, customer
     """:func:`mrr_bridge` for each period of ``periods`` (labels or Periods), stacked."""
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().mrr_bridge_series(subscriptions, periods, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().mrr_bridge_series(subscriptions, periods, by=by, customers=customers,
+                                         fx_rates=fx_rates, policy=policy)
     frames = [mrr_bridge(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                          policy=policy) for p in periods]
     return pd.concat(frames, ignore_index=True)
@@ -744,7 +304,7 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
     step = {"M": 1, "Q": 3, "Y": 12}.get(freq)
     if step is None:
         raise MRRInputError(f"bridge_from_movements: freq must be 'M', 'Q' or 'Y', got {freq!r}")
-    month = _month_floor(movements["month"].to_numpy())
+    month = month_floor(movements["month"].to_numpy())
     if len(month) == 0:
         return pd.DataFrame(columns=["period_start"] + by + ["mrr_start", *_BRIDGE_LINES,
                                                              "fx_impact", "mrr_end"])
@@ -758,7 +318,7 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
         pidx = (pstart - m0) // step
     n_p = int(pidx.max()) + 1
     if by:
-        gcode, groups = _factorize_frame(movements[by])
+        gcode, groups = factorize_rows(movements[by])
         k = len(groups)
         key = pidx * k + gcode
     else:
@@ -801,19 +361,30 @@ def bridge_from_movements(movements: pd.DataFrame, *, by: str | list[str] | None
     cols["mrr_end"] = np.bincount(key[last], weights=cents("mrr", last), minlength=size)
     out = groups.reset_index(drop=True).loc[np.tile(np.arange(k), n_p)].reset_index(drop=True) \
         if by else pd.DataFrame(index=range(n_p))
-    out.insert(0, "period_start", _month_ts(m0 + np.repeat(np.arange(n_p), k) * step))
+    out.insert(0, "period_start", month_start(m0 + np.repeat(np.arange(n_p), k) * step))
     for name, v in cols.items():
         out[name] = np.rint(v) / 100
     return out
 
 
-def _kpi_frame(groups: pd.DataFrame, by: list[str], **cols) -> pd.DataFrame:
-    out = groups.reset_index(drop=True).copy() if by else pd.DataFrame(index=[0])
-    for key, v in cols.items():
-        out[key] = v
-    return out
-
-
+@register('mrr_new', label='New MRR', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'new'}, tables=("subscriptions",),
+          formula="Σ over the period's months of MRR of customers in their first active month")
+@register('mrr_expansion', label='Expansion MRR', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'expansion'}, tables=("subscriptions",),
+          formula="Σ over the period's months of constant-currency MRR increases of customers active in both the month and the month before")
+@register('mrr_reactivation', label='Reactivation MRR', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'reactivation'}, tables=("subscriptions",),
+          formula="Σ over the period's months of MRR of returning customers (active now, inactive the month before, not their first month)")
+@register('mrr_contraction', label='Contraction MRR', unit="currency", good='down', family="revenue",
+          aggregation="sum", params={"line": 'contraction'}, tables=("subscriptions",),
+          formula="Σ over the period's months of constant-currency MRR decreases of customers still active (positive amount)")
+@register('mrr_churned', label='Churned MRR', unit="currency", good='down', family="revenue",
+          aggregation="sum", params={"line": 'churn'}, tables=("subscriptions",),
+          formula="Σ over the period's months of the previous month's MRR of customers who became inactive (positive amount)")
+@register('mrr_net_change', label='Net MRR change', unit="currency", good='up', family="revenue",
+          aggregation="sum", params={"line": 'net_change'}, sections={"revenue": 3}, tables=("subscriptions",),
+          formula='MRR_end − MRR_start = new + expansion + reactivation − contraction − churn + fx_impact')
 def mrr_movement_kpi(subscriptions: pd.DataFrame, period: PeriodLike, line: str, *,
                      by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                      fx_rates: pd.DataFrame | None = None,
@@ -843,9 +414,9 @@ def _month_mrr(subscriptions, month: pd.Timestamp, *, by, customers, fx_rates, p
     """(groups, mrr cents, active customers) for one month."""
     policy = get_policy(policy)
     m = pd.Timestamp(month)
-    g, ents, by = _period_rows(subscriptions, Period.containing(m), by=by, customers=customers,
+    g, ents, by = period_grid(subscriptions, Period.containing(m), by=by, customers=customers,
                                fx_rates=fx_rates, policy=policy)
-    gcode, groups = _group_codes(ents, by)
+    gcode, groups = group_codes(ents, by)
     k = len(groups)
     rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
     cents = np.rint(np.bincount(rg, weights=g.mrr.astype(np.float64), minlength=k)).astype(np.int64)
@@ -863,7 +434,7 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        _sql().unsupported('active_subscriptions')
+        _sql().unsupported("active_subscriptions")
     from ._common import to_reporting_currency
 
     m = pd.Timestamp(month).to_period("M").to_timestamp()
@@ -877,6 +448,11 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     return out
 
 
+@register("mrr", label="MRR", unit="currency", good="up", family="revenue", headline=True,
+          aggregation="level", sections={"revenue": 1},
+          formula="Σ mrr of subscription periods active in the period's last month "
+                  "(start_date ≤ month < end_date), in the reporting currency",
+          tables=("subscriptions",))
 def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
         customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
         policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -899,24 +475,37 @@ def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                           policy=policy)
     p = as_period(period)
     groups, by, cents, n = _month_mrr(subscriptions, p.last_month, by=by, customers=customers,
                                       fx_rates=fx_rates, policy=policy)
-    return _kpi_frame(groups, by, value=cents / 100.0, customers=n)
+    return group_frame(groups, by, value=cents / 100.0, customers=n)
 
 
-def arr(subscriptions: pd.DataFrame, period: PeriodLike, **kwargs) -> pd.DataFrame:
+@register("arr", label="ARR", unit="currency", good="up", family="revenue", headline=True,
+          aggregation="level", sections={"revenue": 2},
+          formula="12 × MRR at period end", tables=("subscriptions",))
+def arr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
+        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Annual recurring revenue: ARR = 12 × period-end MRR (same arguments as :func:`mrr`)."""
-    out = mrr(subscriptions, period, **kwargs)
+    out = mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     out["mrr"] = out["value"]
     out["value"] = out["value"] * 12
     return out
 
 
-def customers_active(subscriptions: pd.DataFrame, period: PeriodLike, **kwargs) -> pd.DataFrame:
+@register("customers_active", label="Active customers", unit="count", good="up", family="revenue",
+          headline=True, aggregation="level", sections={"revenue": 4},
+          formula="customers with MRR > 0 in the period's last month",
+          tables=("subscriptions",))
+def customers_active(subscriptions: pd.DataFrame, period: PeriodLike, *,
+                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
+                     fx_rates: pd.DataFrame | None = None,
+                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Customers with MRR > 0 in the period's last month (same arguments as :func:`mrr`)."""
-    out = mrr(subscriptions, period, **kwargs)
+    out = mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
     out["mrr"] = out["value"]
     out["value"] = out["customers"].astype("float64")
     return out
@@ -932,19 +521,20 @@ def mrr_series(subscriptions: pd.DataFrame, months, *, by: str | list[str] | Non
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().mrr_series(subscriptions, months, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().mrr_series(subscriptions, months, by=by, customers=customers,
+                                  fx_rates=fx_rates, policy=policy)
     months = pd.DatetimeIndex(months)
     if len(months) == 0:
         return pd.DataFrame(columns=["month"] + as_list(by) + ["mrr", "customers"])
-    grain, cust_cols = _split_by(subscriptions, by)
-    g = _grid(subscriptions, start=months.min(), end=months.max() + pd.DateOffset(months=1),
+    grain, cust_cols = split_by(subscriptions, by)
+    g = month_grid(subscriptions, start=months.min(), end=months.max() + pd.DateOffset(months=1),
               grain=grain, fx_rates=fx_rates, policy=policy)
     ents = attach_columns(g.entities, customers, cust_cols, table="subscriptions") if cust_cols \
         else g.entities
     by = as_list(by)
-    gcode, groups = _group_codes(ents, by)
+    gcode, groups = group_codes(ents, by)
     k = len(groups)
-    want = _month_int(months.to_numpy(), ceil=False)
+    want = month_number(months.to_numpy(), ceil=False)
     mi = np.searchsorted(want, g.month)
     ok = (mi < len(want)) & (want[np.minimum(mi, len(want) - 1)] == g.month)
     rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
@@ -961,6 +551,12 @@ def mrr_series(subscriptions: pd.DataFrame, months, *, by: str | list[str] | Non
 
 
 # ---------------------------------------------------------------------- counts and ARPA
+@register("customers_new", label="New customers", unit="count", good="up", family="revenue",
+          aggregation="sum", value="customers_new", tables=("subscriptions",),
+          formula="customers whose first active month (MRR > 0) is in the period")
+@register("customers_reactivated", label="Reactivated customers", unit="count", good="up",
+          family="revenue", aggregation="sum", value="customers_reactivated", tables=("subscriptions",),
+          formula="customers returning in the period after at least one inactive month")
 def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -972,14 +568,20 @@ def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().customer_counts(subscriptions, period, by=by, customers=customers, policy=policy)
+        return _sql().customer_counts(subscriptions, period, by=by, customers=customers,
+                                       policy=policy)
     p = as_period(period)
-    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=None,
+    g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
-    groups, _, counts = _bridge_cents(g, ents, by, p)
-    return _kpi_frame(groups, by, **counts)
+    groups, _, counts = bridge_cents(g, ents, by, p)
+    return group_frame(groups, by, **counts)
 
 
+@register("arpa", label="ARPA", unit="currency", good="up", family="revenue", aggregation="ratio",
+          sections={"revenue": 9},
+          formula="MRR at period end ÷ active customers at period end (policy.arpa_basis='end'); "
+                  "'average': Σ monthly MRR ÷ Σ monthly active customers",
+          tables=("subscriptions",))
 def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
          customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
          policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -1004,14 +606,15 @@ def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str]
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        return _sql().arpa(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates, policy=policy)
+        return _sql().arpa(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                            policy=policy)
     p = as_period(period)
-    g, ents, by = _period_rows(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
+    g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                                policy=policy)
-    gcode, groups = _group_codes(ents, by)
+    gcode, groups = group_codes(ents, by)
     k = len(groups)
     rg = gcode[g.ent] if len(g.ent) else np.zeros(0, dtype=np.int64)
-    last_m = int(_month_int([p.last_month], ceil=False)[0])
+    last_m = int(month_number([p.last_month], ceil=False)[0])
     sel = np.ones(len(g.month), dtype=bool) if policy.arpa_basis == "average" else g.month == last_m
     num = np.rint(np.bincount(rg[sel], weights=g.mrr[sel].astype(np.float64), minlength=k)) / 100
     den = np.bincount(rg[sel & g.active], minlength=k).astype(np.float64)
@@ -1019,7 +622,7 @@ def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str]
     new_mrr = np.rint(np.bincount(rg[new], weights=(g.mrr - g.prev)[new].astype(np.float64),
                                   minlength=k)) / 100
     new_n = np.bincount(rg[new], minlength=k)
-    out = _kpi_frame(groups, by, mrr=num, customers=den)
+    out = group_frame(groups, by, mrr=num, customers=den)
     out = ratio_frame(out, "mrr", "customers", what="ARPA (no active customers)", by=by)
     out["new_mrr"] = new_mrr
     out["new_customers"] = new_n
@@ -1048,6 +651,10 @@ def new_customer_arpa(subscriptions: pd.DataFrame, period: PeriodLike, *,
     return out[by + ["value", "numerator", "denominator"]]
 
 
+@register("revenue_growth_rate", label="Recurring revenue growth", unit="ratio", good="up",
+          family="revenue",
+          formula="(MRR_end − MRR_end of previous period) ÷ MRR_end of previous period",
+          tables=("subscriptions",))
 def revenue_growth_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
                         by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                         fx_rates: pd.DataFrame | None = None, compare: str = "previous",
@@ -1157,12 +764,12 @@ def contract_values(opportunities: pd.DataFrame | None, period: PeriodLike, *,
         subs = subscriptions
         if "committed_end_date" not in subs.columns:
             raise MRRInputError("subscriptions: no column 'committed_end_date' for contract values")
-        s = _month_int(subs["start_date"].to_numpy(), ceil=True)
-        c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
-        lo, hi = _window(p, None)
-        sel = (s >= lo) & (s < hi) & (c != _OPEN) & (c > s)
+        s = month_number(subs["start_date"].to_numpy(), ceil=True)
+        c = month_number(subs["committed_end_date"].to_numpy(), ceil=True)
+        lo, hi = month_window(p, None)
+        sel = (s >= lo) & (s < hi) & (c != OPEN_MONTH) & (c > s)
         frame = subs.loc[sel].copy()
-        frame["month"] = _month_ts(s[sel])
+        frame["month"] = month_start(s[sel])
         value = to_reporting_currency(frame, "mrr", "month", fx_rates, policy,
                                       table="subscriptions").to_numpy()
         months = (c - s)[sel]
@@ -1204,18 +811,43 @@ def contract_values(opportunities: pd.DataFrame | None, period: PeriodLike, *,
     return out
 
 
-def tcv(opportunities, period, **kwargs) -> pd.DataFrame:
+@register("tcv", label="TCV (signed)", unit="currency", good="up", family="revenue",
+          aggregation="sum", policy_tables=lambda pol: ("opportunities",) if pol.contract_value_source == "opportunities" else (),
+          formula="Σ annual amount × term_months ÷ 12 of won opportunities closed in the period "
+                  "(policy.opportunity_amount='total': Σ amount); "
+                  "policy.contract_value_source='subscriptions': Σ mrr × committed months of "
+                  "subscription periods starting in the period",
+          tables=("subscriptions",))
+def tcv(opportunities: pd.DataFrame | None, period: PeriodLike, *,
+        subscriptions: pd.DataFrame | None = None, by: str | list[str] | None = None,
+        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Total contract value signed in ``period`` (see :func:`contract_values`); ``value`` = TCV."""
-    out = contract_values(opportunities, period, **kwargs)
+    out = contract_values(opportunities, period, subscriptions=subscriptions, by=by,
+                          customers=customers, fx_rates=fx_rates, policy=policy)
     return out.assign(value=out["tcv"])
 
 
-def acv(opportunities, period, **kwargs) -> pd.DataFrame:
+@register("acv", label="ACV (signed)", unit="currency", good="up", family="revenue",
+          aggregation="sum", policy_tables=lambda pol: ("opportunities",) if pol.contract_value_source == "opportunities" else (),
+          formula="TCV × 12 ÷ max(term_months, 12) of won opportunities closed in the period "
+                  "(the first year's value); 'subscriptions': Σ mrr × min(committed months, 12)",
+          tables=("subscriptions",))
+def acv(opportunities: pd.DataFrame | None, period: PeriodLike, *,
+        subscriptions: pd.DataFrame | None = None, by: str | list[str] | None = None,
+        customers: pd.DataFrame | None = None, fx_rates: pd.DataFrame | None = None,
+        policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Annual contract value signed in ``period`` (see :func:`contract_values`); ``value`` = ACV."""
-    out = contract_values(opportunities, period, **kwargs)
+    out = contract_values(opportunities, period, subscriptions=subscriptions, by=by,
+                          customers=customers, fx_rates=fx_rates, policy=policy)
     return out.assign(value=out["acv"])
 
 
+@register("revenue_backlog", label="Revenue backlog", unit="currency", good="up", family="revenue",
+          aggregation="level", columns={"subscriptions": ("committed_end_date",)},
+          formula="Σ over periods active at period end of mrr × committed months remaining after "
+                  "the period (min(committed_end_date, end_date) − period end)",
+          tables=("subscriptions",))
 def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
                     by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                     fx_rates: pd.DataFrame | None = None,
@@ -1233,21 +865,21 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        _sql().unsupported('revenue backlog')
+        _sql().unsupported("revenue backlog")
     from ._common import to_reporting_currency
 
     p = as_period(period)
     by = as_list(by)
     subs = subscriptions
-    _check_subscriptions(subs, [])
+    check_subscriptions(subs, [])
     if "committed_end_date" not in subs.columns:
         raise MRRInputError("subscriptions: no column 'committed_end_date' for revenue backlog")
-    last = int(_month_int([p.last_month], ceil=False)[0])
-    s = _month_int(subs["start_date"].to_numpy(), ceil=True)
-    e = _month_int(subs["end_date"].to_numpy(), ceil=True)
-    c = _month_int(subs["committed_end_date"].to_numpy(), ceil=True)
+    last = int(month_number([p.last_month], ceil=False)[0])
+    s = month_number(subs["start_date"].to_numpy(), ceil=True)
+    e = month_number(subs["end_date"].to_numpy(), ceil=True)
+    c = month_number(subs["committed_end_date"].to_numpy(), ceil=True)
     remaining = np.minimum(c, e) - (last + 1)
-    sel = (s <= last) & (e > last) & (c != _OPEN) & (remaining > 0) & (_cents(subs) > 0)
+    sel = (s <= last) & (e > last) & (c != OPEN_MONTH) & (remaining > 0) & (mrr_cents(subs) > 0)
     frame = subs.loc[sel].copy()
     frame["month"] = p.last_month
     value = to_reporting_currency(frame, "mrr", "month", fx_rates, policy,
@@ -1313,126 +945,10 @@ def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_PO
 
 
 # ---------------------------------------------------------------------- catalogue
-def _kw(data, by, policy):
-    return {"by": by, "customers": data.customers, "fx_rates": data.fx_rates, "policy": policy}
-
-
-@register("mrr", label="MRR", unit="currency", good="up", family="revenue", headline=True,
-          formula="Σ mrr of subscription periods active in the period's last month "
-                  "(start_date ≤ month < end_date), in the reporting currency",
-          tables=("subscriptions",))
-def _kpi_mrr(data, period: Period, *, by, policy):
-    return mrr(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("arr", label="ARR", unit="currency", good="up", family="revenue", headline=True,
-          formula="12 × MRR at period end", tables=("subscriptions",))
-def _kpi_arr(data, period: Period, *, by, policy):
-    return arr(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("customers_active", label="Active customers", unit="count", good="up", family="revenue",
-          headline=True, formula="customers with MRR > 0 in the period's last month",
-          tables=("subscriptions",))
-def _kpi_customers_active(data, period: Period, *, by, policy):
-    return customers_active(data.subscriptions, period, **_kw(data, by, policy))
-
-
-def _register_line(kpi_id: str, line: str, label: str, good: str, formula: str) -> None:
-    def func(data, period: Period, *, by, policy):
-        return mrr_movement_kpi(data.subscriptions, period, line, **_kw(data, by, policy))
-
-    func.__name__ = f"_kpi_{kpi_id}"
-    register(kpi_id, label=label, unit="currency", good=good, family="revenue", formula=formula,
-             tables=("subscriptions",))(func)
-
-
-_register_line("mrr_new", "new", "New MRR", "up",
-               "Σ over the period's months of MRR of customers in their first active month")
-_register_line("mrr_expansion", "expansion", "Expansion MRR", "up",
-               "Σ over the period's months of constant-currency MRR increases of customers active "
-               "in both the month and the month before")
-_register_line("mrr_reactivation", "reactivation", "Reactivation MRR", "up",
-               "Σ over the period's months of MRR of returning customers (active now, inactive the "
-               "month before, not their first month)")
-_register_line("mrr_contraction", "contraction", "Contraction MRR", "down",
-               "Σ over the period's months of constant-currency MRR decreases of customers still "
-               "active (positive amount)")
-_register_line("mrr_churned", "churn", "Churned MRR", "down",
-               "Σ over the period's months of the previous month's MRR of customers who became "
-               "inactive (positive amount)")
-_register_line("mrr_net_change", "net_change", "Net MRR change", "up",
-               "MRR_end − MRR_start = new + expansion + reactivation − contraction − churn + "
-               "fx_impact")
-
-
-def _register_count(kpi_id: str, column: str, label: str, good: str, formula: str) -> None:
-    def func(data, period: Period, *, by, policy):
-        c = customer_counts(data.subscriptions, period, by=by, customers=data.customers,
-                            policy=policy)
-        return c.assign(value=c[column].astype("float64"))
-
-    func.__name__ = f"_kpi_{kpi_id}"
-    register(kpi_id, label=label, unit="count", good=good, family="revenue", formula=formula,
-             tables=("subscriptions",))(func)
-
-
-_register_count("customers_new", "customers_new", "New customers", "up",
-                "customers whose first active month (MRR > 0) is in the period")
-_register_count("customers_reactivated", "customers_reactivated", "Reactivated customers", "up",
-                "customers returning in the period after at least one inactive month")
-
-
-@register("arpa", label="ARPA", unit="currency", good="up", family="revenue",
-          formula="MRR at period end ÷ active customers at period end (policy.arpa_basis='end'); "
-                  "'average': Σ monthly MRR ÷ Σ monthly active customers",
-          tables=("subscriptions",))
-def _kpi_arpa(data, period: Period, *, by, policy):
-    return arpa(data.subscriptions, period, **_kw(data, by, policy))
-
-
-@register("revenue_growth_rate", label="Recurring revenue growth", unit="ratio", good="up",
-          family="revenue",
-          formula="(MRR_end − MRR_end of previous period) ÷ MRR_end of previous period",
-          tables=("subscriptions",))
-def _kpi_revenue_growth_rate(data, period: Period, *, by, policy):
-    return revenue_growth_rate(data.subscriptions, period, **_kw(data, by, policy))
-
-
-def _contract_kw(data, by, policy):
-    if policy.contract_value_source == "opportunities":
-        data.require("opportunities", what="TCV/ACV (policy.contract_value_source='opportunities')")
-    return {"subscriptions": data.subscriptions, **_kw(data, by, policy)}
-
-
-@register("tcv", label="TCV (signed)", unit="currency", good="up", family="revenue",
-          formula="Σ annual amount × term_months ÷ 12 of won opportunities closed in the period "
-                  "(policy.opportunity_amount='total': Σ amount); "
-                  "policy.contract_value_source='subscriptions': Σ mrr × committed months of "
-                  "subscription periods starting in the period",
-          tables=("subscriptions",))
-def _kpi_tcv(data, period: Period, *, by, policy):
-    return tcv(data.opportunities, period, **_contract_kw(data, by, policy))
-
-
-@register("acv", label="ACV (signed)", unit="currency", good="up", family="revenue",
-          formula="TCV × 12 ÷ max(term_months, 12) of won opportunities closed in the period "
-                  "(the first year's value); 'subscriptions': Σ mrr × min(committed months, 12)",
-          tables=("subscriptions",))
-def _kpi_acv(data, period: Period, *, by, policy):
-    return acv(data.opportunities, period, **_contract_kw(data, by, policy))
-
-
-@register("revenue_backlog", label="Revenue backlog", unit="currency", good="up", family="revenue",
-          formula="Σ over periods active at period end of mrr × committed months remaining after "
-                  "the period (min(committed_end_date, end_date) − period end)",
-          tables=("subscriptions",))
-def _kpi_revenue_backlog(data, period: Period, *, by, policy):
-    return revenue_backlog(data.subscriptions, period, **_kw(data, by, policy))
 
 
 def _sql():
-    """The SQL engine (imported on first use; it needs Ibis)."""
+    """The SQL engine (imported on first use: it needs Ibis, the [sql] extra)."""
     from .engines import sql
 
     return sql

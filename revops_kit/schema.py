@@ -17,7 +17,7 @@ here and reported in the same failure-case format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,8 @@ __all__ = [
     "TABLE_NAMES",
     "COST_CATEGORIES",
     "CROSS_CHECKS",
+    "column_checks",
+    "value_check_failures",
     "validate",
     "validation_report",
     "format_failures",
@@ -51,6 +53,10 @@ COST_CATEGORIES = (
 )
 
 MAX_ROWS_SHOWN = 5
+#: Numbers beyond this magnitude (and non-finite ones) fail validation; see revops_kit.parsing.
+MAX_ABS_NUMBER = 1e15
+#: Dates must fall within [DATE_MIN, DATE_END).
+DATE_MIN, DATE_END = pd.Timestamp("1900-01-01"), pd.Timestamp("2101-01-01")
 
 
 @dataclass(frozen=True)
@@ -350,25 +356,60 @@ def _kind_check(col: Col) -> pa.Check | None:
     return None
 
 
+def column_checks(col: Col) -> list[pa.Check]:
+    """The pandera value checks the schema declares for ``col``: allowed values, bounds
+    (``ge``/``gt``/``le``), a 3-letter ISO 4217 code (currency columns) and a parsable period
+    label (period columns). Nullability, uniqueness and dtypes are checked separately."""
+    checks = []
+    if col.allowed is not None:
+        checks.append(pa.Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
+    if col.ge is not None:
+        checks.append(pa.Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
+    if col.gt is not None:
+        checks.append(pa.Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
+    if col.le is not None:
+        checks.append(pa.Check.le(col.le, name=f"less_or_equal({col.le:g})"))
+    extra = _kind_check(col)
+    if extra is not None:
+        checks.append(extra)
+    return checks
+
+
+def value_check_failures(table: str, frame: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Run the schema's pandera value checks (:func:`column_checks`) of ``table`` on ``frame``.
+
+    Lazy, like :func:`validate`, but only the value checks of the given ``columns`` (default: every
+    column of the table present in ``frame``); missing values pass (nullability is not checked).
+
+    Returns
+    -------
+    DataFrame
+        One row per failing value: ``index`` (the label in ``frame``; missing when the check could
+        not run on the column at all, e.g. a bound on text), ``column``, ``check`` (the pandera
+        check name) and ``failure_case``.
+    """
+    spec = TABLES[table]
+    wanted = set(spec.column_names if columns is None else columns)
+    schema_cols = {c.name: pa.Column(None, checks=column_checks(c), nullable=True, required=False)
+                   for c in spec.columns if c.name in wanted and c.name in frame.columns and column_checks(c)}
+    out_cols = ["index", "column", "check", "failure_case"]
+    if not schema_cols or frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    try:
+        pa.DataFrameSchema(schema_cols, strict=False, name=table).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        return cases.reindex(columns=out_cols).reset_index(drop=True)
+    return pd.DataFrame(columns=out_cols)
+
+
 def _pandera_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
     columns = {}
     for col in table.columns:
         if col.name not in frame.columns:
             continue
-        checks = []
-        if col.allowed is not None:
-            checks.append(pa.Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
-        if col.ge is not None:
-            checks.append(pa.Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
-        if col.gt is not None:
-            checks.append(pa.Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
-        if col.le is not None:
-            checks.append(pa.Check.le(col.le, name=f"less_or_equal({col.le:g})"))
-        extra = _kind_check(col)
-        if extra is not None:
-            checks.append(extra)
         columns[col.name] = pa.Column(
-            None, checks=checks, nullable=col.nullable, unique=col.unique, required=False
+            None, checks=column_checks(col), nullable=col.nullable, unique=col.unique, required=False
         )
     unique = list(table.key) if len(table.key) > 1 and set(table.key) <= set(frame.columns) else None
     return pa.DataFrameSchema(columns, unique=unique, strict=False, name=table.name)
@@ -383,7 +424,7 @@ _KIND_DTYPE_TEST: dict[str, Callable[[pd.Series], bool]] = {
 }
 
 
-def _failure(table, column, check, rows=(), values=(), n=None) -> dict:
+def _failure(table, column, check, rows=(), values=(), n=None, detail: str = "") -> dict:
     rows = list(rows)
     return {
         "table": table,
@@ -392,7 +433,11 @@ def _failure(table, column, check, rows=(), values=(), n=None) -> dict:
         "n_failing": len(rows) if n is None else n,
         "rows": rows[:MAX_ROWS_SHOWN],
         "values": [_show(v) for v in list(values)[:MAX_ROWS_SHOWN]],
+        "detail": detail,
     }
+
+
+REPORT_COLUMNS = ["table", "column", "check", "n_failing", "rows", "values", "detail"]
 
 
 def _show(value) -> str:
@@ -420,6 +465,26 @@ def _check_table(table: Table, frame: pd.DataFrame) -> list[dict]:
                 _failure(table.name, col.name, f"dtype_is_{col.kind}", n=1,
                          values=[str(frame[col.name].dtype)])
             )
+    for col in table.columns:
+        if col.name not in frame.columns:
+            continue
+        series = frame[col.name]
+        if col.kind in ("money", "float", "int") and pd.api.types.is_numeric_dtype(series) \
+                and not pd.api.types.is_bool_dtype(series):
+            v = series.astype("float64")
+            bad = v.notna() & ~(np.isfinite(v) & (v.abs() <= MAX_ABS_NUMBER))
+            if bad.any():
+                failures.append(_failure(table.name, col.name, f"finite_and_within_1e{int(np.log10(MAX_ABS_NUMBER))}",
+                                         _row_numbers(frame, frame.index[bad]), series[bad].tolist(),
+                                         n=int(bad.sum()),
+                                         detail="infinite, NaN-like or absurdly large number"))
+        elif col.kind == "date" and pd.api.types.is_datetime64_any_dtype(series):
+            bad = series.notna() & ((series < DATE_MIN) | (series >= DATE_END))
+            if bad.any():
+                failures.append(_failure(table.name, col.name, "date_within_1900_2100",
+                                         _row_numbers(frame, frame.index[bad]), series[bad].tolist(),
+                                         n=int(bad.sum())))
+    frame = _finite_only(table, frame)
     schema = _pandera_schema(table, frame)
     try:
         schema.validate(frame, lazy=True)
@@ -439,6 +504,21 @@ def _check_table(table: Table, frame: pd.DataFrame) -> list[dict]:
                          group["failure_case"].tolist(), n=len(idx) or len(group))
             )
     return failures
+
+
+def _finite_only(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with non-finite / absurd numbers blanked, so that the range checks do not report
+    them a second time (they fail ``finite_and_within_1e15`` already)."""
+    out = None
+    for col in table.columns:
+        if col.kind in ("money", "float", "int") and col.name in frame.columns and \
+                pd.api.types.is_float_dtype(frame[col.name]):
+            v = frame[col.name]
+            bad = v.notna() & ~(np.isfinite(v) & (v.abs() <= MAX_ABS_NUMBER))
+            if bad.any():
+                out = frame.copy() if out is None else out
+                out[col.name] = v.where(~bad, np.nan if col.nullable else 0.0)
+    return frame if out is None else out
 
 
 # ---------------------------------------------------------------------------- cross-table checks
@@ -503,19 +583,58 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
 )
 
 
+#: Tables carrying money with a ``currency`` column, and the date whose month picks the FX rate.
+MONEY_TABLES: dict[str, str] = {"subscriptions": "start_date", "invoices": "issued_at",
+                                "opportunities": "created_at", "costs": "month"}
+
+
 def _fx_coverage(tables: Mapping[str, pd.DataFrame]) -> list[dict]:
-    """Every currency used in subscriptions must have FX rates (when fx_rates is present)."""
+    """Every currency used by a money table must have FX rates (when fx_rates is present), for the
+    month of the row's date where that month lies inside the fx_rates range.
+
+    The reporting currency needs no rate: it is the default policy's currency, or one whose rates
+    are all 1.
+    """
     fx = tables.get("fx_rates")
-    subs = tables.get("subscriptions")
-    if fx is None or subs is None or "currency" not in subs.columns or "currency" not in fx.columns:
+    if fx is None or "currency" not in fx.columns or "month" not in fx.columns:
         return []
-    known = set(fx["currency"].dropna())
-    bad = subs["currency"].notna() & ~subs["currency"].isin(known)
-    if not bad.any():
-        return []
-    return [_failure("subscriptions", "currency", "currency_has_fx_rates",
-                     _row_numbers(subs, subs.index[bad]), subs.loc[bad, "currency"].tolist(),
-                     n=int(bad.sum()))]
+    from .policies import DEFAULT_POLICY
+
+    rates = fx.dropna(subset=["currency"])
+    base = {DEFAULT_POLICY.reporting_currency}
+    if "rate" in rates.columns and pd.api.types.is_numeric_dtype(rates["rate"]):
+        base |= {c for c, r in rates.groupby("currency")["rate"] if (r == 1).all()}
+    known = set(rates["currency"])
+    months = set()
+    if pd.api.types.is_datetime64_any_dtype(rates["month"]):
+        months = set(zip(rates["month"].dt.to_period("M"), rates["currency"]))
+        first, last = rates["month"].min().to_period("M"), rates["month"].max().to_period("M")
+    failures = []
+    for name, date_col in MONEY_TABLES.items():
+        frame = tables.get(name)
+        if frame is None or "currency" not in frame.columns:
+            continue
+        cur = frame["currency"]
+        foreign = cur.notna() & ~cur.isin(base)
+        unknown = foreign & ~cur.isin(known)
+        if unknown.any():
+            failures.append(_failure(name, "currency", "currency_has_fx_rates",
+                                     _row_numbers(frame, frame.index[unknown]), cur[unknown].tolist(),
+                                     n=int(unknown.sum()),
+                                     detail=f"fx_rates has rates for {sorted(known)} only"))
+        if months and date_col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[date_col]):
+            sel = foreign & ~unknown & frame[date_col].notna()
+            if sel.any():
+                m = frame.loc[sel, date_col].dt.to_period("M")
+                inside = (m >= first) & (m <= last)
+                gap = pd.Series([(a, b) not in months for a, b in zip(m, cur[sel])], index=m.index) & inside
+                if gap.any():
+                    idx = gap.index[gap]
+                    failures.append(_failure(name, date_col, "fx_rate_for_month",
+                                             _row_numbers(frame, idx),
+                                             [f"{c} {p}" for c, p in zip(cur[idx], m[idx])], n=int(gap.sum()),
+                                             detail="no fx_rates row for that currency and month"))
+    return failures
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -550,7 +669,7 @@ def validation_report(tables: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame
                          n=int(mask.sum()))
             )
     failures.extend(_fx_coverage(present))
-    return pd.DataFrame(failures, columns=["table", "column", "check", "n_failing", "rows", "values"])
+    return pd.DataFrame(failures, columns=REPORT_COLUMNS)
 
 
 def format_failures(report: pd.DataFrame) -> str:
@@ -564,7 +683,9 @@ def format_failures(report: pd.DataFrame) -> str:
             for i, (row, val) in enumerate(zip(r.rows, list(r.values) + [None] * len(r.rows)))
         ) if r.rows else (", ".join(r.values) if len(r.values) else "")
         more = f" ... and {r.n_failing - len(r.rows)} more" if r.rows and r.n_failing > len(r.rows) else ""
-        lines.append(f"  {r.table:<22}{str(r.column):<24}{r.check:<34}{r.n_failing:>8}  {shown}{more}")
+        detail = getattr(r, "detail", "") or ""
+        detail = f" — {detail}" if isinstance(detail, str) and detail else ""
+        lines.append(f"  {r.table:<22}{str(r.column):<24}{r.check:<34}{r.n_failing:>8}  {shown}{more}{detail}")
     return "\n".join(lines)
 
 

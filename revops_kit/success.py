@@ -45,6 +45,10 @@ def _group(frame: pd.DataFrame, by: list[str], agg: dict) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- NPS
+@register("nps", label="NPS", unit="score", good="up", family="success",
+          formula="100 × (promoters 9-10 − detractors 0-6) ÷ survey responses in the period "
+                  "(numerator = promoters − detractors, denominator = responses)",
+          tables=("nps_responses",))
 def nps(nps_responses: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
         customers: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Net promoter score of the survey answers given in ``period``.
@@ -102,6 +106,8 @@ def nps_trend(nps_responses: pd.DataFrame, period: PeriodLike, *, n: int = 8, fr
 
 
 # ---------------------------------------------------------------------- tickets
+@register("support_tickets", aggregation="sum", label="Support tickets", unit="count", good="down", family="success",
+          formula="tickets opened in the period", tables=("support_tickets",))
 def support_tickets(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                     customers: pd.DataFrame | None = None,
                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -120,6 +126,9 @@ def support_tickets(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list
                             "customers": ("customer_id", "nunique")})
 
 
+@register("tickets_per_customer", label="Tickets per customer", unit="multiple", good="down",
+          family="success", formula="tickets opened in the period ÷ customers active at period end",
+          tables=("support_tickets", "subscriptions"))
 def tickets_per_customer(tickets: pd.DataFrame, subscriptions: pd.DataFrame, period: PeriodLike, *,
                          by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                          fx_rates: pd.DataFrame | None = None,
@@ -140,6 +149,9 @@ def tickets_per_customer(tickets: pd.DataFrame, subscriptions: pd.DataFrame, per
     return ratio_frame(out, "tickets", "active_customers", what="tickets_per_customer", by=by)
 
 
+@register("ticket_time_to_close_days", label="Ticket time to close (median)", unit="days", good="down",
+          family="success", formula="median(closed_at − opened_at) over tickets closed in the period",
+          tables=("support_tickets",))
 def ticket_time_to_close(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                          customers: pd.DataFrame | None = None,
                          policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -161,6 +173,9 @@ def ticket_time_to_close(tickets: pd.DataFrame, period: PeriodLike, *, by: str |
     return out
 
 
+@register("csat", label="CSAT", unit="ratio", good="up", family="success",
+          formula="ratings of 4-5 ÷ ratings (1-5) of tickets closed in the period",
+          tables=("support_tickets",))
 def csat(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
          customers: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Customer satisfaction: share of rated tickets closed in ``period`` scoring 4 or 5 (of 1–5).
@@ -181,6 +196,9 @@ def csat(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | Non
 
 
 # ---------------------------------------------------------------------- usage
+@register("product_adoption_rate", label="Product adoption (seat utilisation)", unit="ratio", good="up",
+          family="success", formula="Σ active_users ÷ Σ licensed_seats over the period's customer-months",
+          tables=("product_usage",))
 def product_adoption_rate(product_usage: pd.DataFrame, period: PeriodLike, *,
                           by: str | list[str] | None = None, customers: pd.DataFrame | None = None,
                           policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -198,6 +216,9 @@ def product_adoption_rate(product_usage: pd.DataFrame, period: PeriodLike, *,
     return ratio_frame(out, "active_users", "seats", what="product_adoption_rate", by=by)
 
 
+@register("feature_adoption", label="Feature events per active user", unit="multiple", good="up",
+          family="success", formula="Σ feature_events ÷ Σ active_users over the period's customer-months",
+          tables=("product_usage",))
 def feature_adoption(product_usage: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None,
                      customers: pd.DataFrame | None = None,
                      policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -233,6 +254,11 @@ def _retained(subscriptions, p: Period, fx_rates, policy) -> pd.DataFrame:
     return kept.rename("mrr").reset_index()
 
 
+@register("retention_cost", aggregation="ratio", label="Retention cost per retained customer", unit="currency", good="down",
+          family="success", groupable=False,
+          formula="customer_success costs in the period ÷ customers active before and at the end "
+                  "of the period (also ÷ their ARR: per_retained_arr)",
+          tables=("costs", "subscriptions"))
 def retention_cost(costs: pd.DataFrame, subscriptions: pd.DataFrame, period: PeriodLike, *,
                    fx_rates: pd.DataFrame | None = None,
                    policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
@@ -257,6 +283,10 @@ def retention_cost(costs: pd.DataFrame, subscriptions: pd.DataFrame, period: Per
     return out[["value", "numerator", "denominator", "retained_arr", "per_retained_arr"]]
 
 
+@register("portfolio_growth", label="Portfolio growth (NRR by owner)", unit="ratio", good="up",
+          family="success", dims=("owner",),
+          formula="NRR of each account owner's book of customers (customers.owner)",
+          tables=("subscriptions", "customers"))
 def portfolio_growth(subscriptions: pd.DataFrame, customers: pd.DataFrame, period: PeriodLike, *,
                      by: str | list[str] | None = None, owner_col: str = "owner",
                      fx_rates: pd.DataFrame | None = None,
@@ -414,6 +444,10 @@ def top_at_risk(health: pd.DataFrame, *, n: int = 15) -> pd.DataFrame:
     return risky[cols].head(int(n)).reset_index(drop=True)
 
 
+@register("accounts_at_risk", aggregation="level", label="Accounts at risk", unit="count", good="down", family="success",
+          formula="active accounts whose health score (usage decline 40, NPS detractor 25, ticket "
+                  "surge 20, term renewal within 90 days 15) is ≥ 40 at period end",
+          tables=("subscriptions",))
 def accounts_at_risk(subscriptions: pd.DataFrame, period: PeriodLike, *,
                      product_usage: pd.DataFrame | None = None,
                      support_tickets: pd.DataFrame | None = None, invoices: pd.DataFrame | None = None,
@@ -442,83 +476,3 @@ def accounts_at_risk(subscriptions: pd.DataFrame, period: PeriodLike, *,
     out["value"] = out["numerator"]
     out["source"] = "model" if scores is not None else "rules"
     return out
-
-
-# ---------------------------------------------------------------------- catalogue
-@register("nps", label="NPS", unit="score", good="up", family="success",
-          formula="100 × (promoters 9-10 − detractors 0-6) ÷ survey responses in the period "
-                  "(numerator = promoters − detractors, denominator = responses)",
-          tables=("nps_responses",))
-def _kpi_nps(data, period: Period, *, by, policy):
-    return nps(data.nps_responses, period, by=by, customers=data.customers, policy=policy)
-
-
-@register("support_tickets", label="Support tickets", unit="count", good="down", family="success",
-          formula="tickets opened in the period", tables=("support_tickets",))
-def _kpi_support_tickets(data, period: Period, *, by, policy):
-    return support_tickets(data.support_tickets, period, by=by, customers=data.customers, policy=policy)
-
-
-@register("tickets_per_customer", label="Tickets per customer", unit="multiple", good="down",
-          family="success", formula="tickets opened in the period ÷ customers active at period end",
-          tables=("support_tickets", "subscriptions"))
-def _kpi_tickets_per_customer(data, period: Period, *, by, policy):
-    return tickets_per_customer(data.support_tickets, data.subscriptions, period, by=by,
-                                customers=data.customers, fx_rates=data.fx_rates, policy=policy)
-
-
-@register("ticket_time_to_close_days", label="Ticket time to close (median)", unit="days", good="down",
-          family="success", formula="median(closed_at − opened_at) over tickets closed in the period",
-          tables=("support_tickets",))
-def _kpi_ticket_ttc(data, period: Period, *, by, policy):
-    return ticket_time_to_close(data.support_tickets, period, by=by, customers=data.customers, policy=policy)
-
-
-@register("csat", label="CSAT", unit="ratio", good="up", family="success",
-          formula="ratings of 4-5 ÷ ratings (1-5) of tickets closed in the period",
-          tables=("support_tickets",))
-def _kpi_csat(data, period: Period, *, by, policy):
-    return csat(data.support_tickets, period, by=by, customers=data.customers, policy=policy)
-
-
-@register("product_adoption_rate", label="Product adoption (seat utilisation)", unit="ratio", good="up",
-          family="success", formula="Σ active_users ÷ Σ licensed_seats over the period's customer-months",
-          tables=("product_usage",))
-def _kpi_product_adoption(data, period: Period, *, by, policy):
-    return product_adoption_rate(data.product_usage, period, by=by, customers=data.customers, policy=policy)
-
-
-@register("feature_adoption", label="Feature events per active user", unit="multiple", good="up",
-          family="success", formula="Σ feature_events ÷ Σ active_users over the period's customer-months",
-          tables=("product_usage",))
-def _kpi_feature_adoption(data, period: Period, *, by, policy):
-    return feature_adoption(data.product_usage, period, by=by, customers=data.customers, policy=policy)
-
-
-@register("retention_cost", label="Retention cost per retained customer", unit="currency", good="down",
-          family="success", groupable=False,
-          formula="customer_success costs in the period ÷ customers active before and at the end "
-                  "of the period (also ÷ their ARR: per_retained_arr)",
-          tables=("costs", "subscriptions"))
-def _kpi_retention_cost(data, period: Period, *, by, policy):
-    return retention_cost(data.costs, data.subscriptions, period, fx_rates=data.fx_rates, policy=policy)
-
-
-@register("portfolio_growth", label="Portfolio growth (NRR by owner)", unit="ratio", good="up",
-          family="success", dims=("owner",),
-          formula="NRR of each account owner's book of customers (customers.owner)",
-          tables=("subscriptions", "customers"))
-def _kpi_portfolio_growth(data, period: Period, *, by, policy):
-    return portfolio_growth(data.subscriptions, data.customers, period, by=by, fx_rates=data.fx_rates,
-                            policy=policy)
-
-
-@register("accounts_at_risk", label="Accounts at risk", unit="count", good="down", family="success",
-          formula="active accounts whose health score (usage decline 40, NPS detractor 25, ticket "
-                  "surge 20, term renewal within 90 days 15) is ≥ 40 at period end",
-          tables=("subscriptions",))
-def _kpi_accounts_at_risk(data, period: Period, *, by, policy):
-    return accounts_at_risk(data.subscriptions, period, product_usage=data.product_usage,
-                            support_tickets=data.support_tickets, nps_responses=data.nps_responses,
-                            invoices=data.invoices, customers=data.customers, fx_rates=data.fx_rates,
-                            by=by, policy=policy)

@@ -21,8 +21,13 @@ Definitions used by :func:`scorecard`:
   date is compared with ``target × elapsed fraction`` (elapsed = days from the period start to
   ``as_of`` ÷ days in the period); other KPIs (levels such as MRR, ratios such as NRR) are compared
   with the full target.
-* **baseline**: the target row's ``baseline`` when given, else the mean of the KPI over the four
-  periods before the scorecard period (trailing four periods).
+* **baseline**: what "normal" was before this period — the target row's ``baseline`` when given,
+  else the mean of the KPI over the four periods before the scorecard period (trailing four
+  periods whose value is fully known). "vs baseline" is the change of the actual against it.
+* **unknown**: a KPI whose inputs are partly unknown (a sum over deals some of which have no amount,
+  ``n_missing_amount``) keeps its known part as ``actual`` with ``n_unknown`` and status *partly
+  unknown*; no attainment, gap or change is computed from it, and a period with unknown amounts
+  is left out of another period's change, the baseline and the trend. Nothing known is NaN ("—").
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .catalog import get_kpi, list_kpis
+from .catalog import cumulative_kpis, get_kpi, list_kpis
 from .errors import RevOpsError, RevOpsWarning, UnknownKPIError
+from .formatting import UNKNOWN, format_change, format_points, format_value
 from .periods import PeriodLike, as_period
 from .policies import get_policy
 
@@ -56,22 +62,24 @@ __all__ = [
     "messages_html",
     "show_messages",
     "format_kpi_value",
+    "display_actual",
+    "unknown_items",
     "key_messages",
     "weakest_areas",
     "diagnosis",
     "account_risk",
 ]
 
-#: KPIs whose value is a sum over the period, so that a period in progress is judged against the
-#: pro-rated target (pace). Rates, levels and averages are not here.
-CUMULATIVE_KPIS = (
-    "bookings", "customers_new", "customers_churned", "billings", "revenue_recognised",
-    "cash_collected", "operating_cash_flow", "support_tickets", "new_mrr", "expansion_mrr",
-    "churned_mrr", "pipeline_created", "leads", "mqls", "sqls", "opportunities_created",
-    "deals_won", "marketing_spend",
-)
+def __getattr__(name: str):
+    # CUMULATIVE_KPIS: the KPIs whose value is a sum over the period (registered with
+    # aggregation="sum"), so a period in progress is judged against the pro-rated target (pace).
+    # Derived from the catalogue on access (every KPI module is registered by then).
+    if name == "CUMULATIVE_KPIS":
+        return cumulative_kpis()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-STATUSES = ("on track", "at risk", "off track", "no data", "no target", "unknown KPI", "check target")
+STATUSES = ("on track", "at risk", "off track", "partly unknown", "no data", "no target", "unknown KPI",
+            "check target")
 
 #: Attainment outside [1/SCALE_CHECK, SCALE_CHECK] almost always means the target is on another scale
 #: than the KPI (0.98 against a score of 99): such rows get the status "check target".
@@ -184,10 +192,14 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                 segments: bool | Iterable[str] = False) -> pd.DataFrame:
     """Each KPI's value over ``periods``, never raising: failures become a ``note``.
 
-    Returns ``period, kpi, group, value, note`` (groups ``all`` and, with ``segments=True`` or
-    for the KPI ids listed in ``segments``, ``segment=...``). A period outside the data gives NaN with the note "outside the data"; a
-    missing table or a zero denominator gives NaN with the reason. Warnings are recorded in ``note``
-    instead of being emitted.
+    Returns ``period, kpi, group, value, n_unknown, note`` (groups ``all`` and, with
+    ``segments=True`` or for the KPI ids listed in ``segments``, ``segment=...``). A period outside
+    the data gives NaN with the note "outside the data"; a missing table or a zero denominator gives
+    NaN with the reason. Warnings are recorded in ``note`` instead of being emitted.
+
+    ``n_unknown`` counts the rows whose amount is unknown (the KPI's ``n_missing_amount``; 0 when it
+    has none): ``value`` is then only the known part of a sum. A sum of 0 with unknown amounts is
+    nothing known at all, so its value is NaN.
     """
     pol = get_policy(policy)
     kpis = list(kpis)
@@ -204,13 +216,13 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
             for by in ([None, "segment"] if k in seg_ids else [None]):
                 if not inside:
                     rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
-                                 "note": "outside the data"})
+                                 "n_unknown": 0.0, "note": "outside the data"})
                     break
                 try:
                     kpi = get_kpi(k)
                 except UnknownKPIError as exc:
                     rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
-                                 "note": str(exc)})
+                                 "n_unknown": 0.0, "note": str(exc)})
                     break
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", RevOpsWarning)
@@ -223,18 +235,33 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                 if frame is None:
                     if by is None:
                         rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
-                                     "note": note})
+                                     "n_unknown": 0.0, "note": note})
                     continue
-                for r in frame.itertuples(index=False):
-                    rows.append({"period": str(q), "kpi": k, "group": r.group,
-                                 "value": float(r.value), "note": note})
-    return pd.DataFrame(rows, columns=["period", "kpi", "group", "value", "note"])
+                missing = _missing_amounts(frame)
+                for r, n_unknown in zip(frame.itertuples(index=False), missing):
+                    value = float(r.value)
+                    if n_unknown > 0 and value == 0:
+                        value = np.nan
+                    rows.append({"period": str(q), "kpi": k, "group": r.group, "value": value,
+                                 "n_unknown": n_unknown, "note": note})
+    out = pd.DataFrame(rows, columns=["period", "kpi", "group", "value", "n_unknown", "note"])
+    out["n_unknown"] = out["n_unknown"].astype("float64").fillna(0.0)
+    return out
+
+
+def _missing_amounts(frame: pd.DataFrame) -> list[float]:
+    """Per row of a long KPI frame: how many of its rows have an unknown amount (0 if none)."""
+    if "n_missing_amount" in frame.columns:
+        vals = frame["n_missing_amount"].astype("float64").tolist()
+    else:
+        vals = frame.attrs.get("n_missing_amount") or [0.0] * len(frame)
+    return [0.0 if pd.isna(v) else float(v) for v in vals]
 
 
 # ---------------------------------------------------------------------- scorecard
 def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.DataFrame | None = None,
               include_headline: bool = True, n_history: int = 8, band: float = 0.05,
-              cumulative: Iterable[str] = CUMULATIVE_KPIS) -> pd.DataFrame:
+              cumulative: Iterable[str] | None = None) -> pd.DataFrame:
     """The executive scorecard of ``period``: every KPI with a target, plus the headline KPIs.
 
     For each (KPI, segment) it gives ``actual``, ``target``, ``attainment`` (good-direction aware),
@@ -250,7 +277,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
     p = as_period(period)
     pol = get_policy(policy)
     tg = data.targets if targets is None else targets
-    cumulative = set(cumulative)
+    cumulative = set(cumulative_kpis() if cumulative is None else cumulative)
     rows = []
     if tg is not None and len(tg):
         cur = tg[tg["period"].astype(str) == str(p)]
@@ -266,7 +293,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
                 rows.append({"kpi": k.id, "segment": None, "group": "all", "target": np.nan,
                              "owner": None, "baseline": np.nan})
     cols = ["kpi", "label", "unit", "good", "group", "owner", "actual", "target", "attainment", "gap",
-            "previous", "vs_previous", "year_ago", "vs_year_ago", "baseline", "baseline_source",
+            "n_unknown", "previous", "vs_previous", "year_ago", "vs_year_ago", "baseline", "baseline_source",
             "status", "elapsed", "trend", "note"]
     if not rows:
         empty = pd.DataFrame(columns=cols)
@@ -279,6 +306,13 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
     seg_ids = set(sc.loc[sc["group"] != "all", "kpi"])
     hist = kpi_history(data, hist_periods + extra, known, policy=pol, segments=seg_ids)
     look = {(r.period, r.kpi, r.group): (r.value, r.note) for r in hist.itertuples(index=False)}
+    unknown = {(r.period, r.kpi, r.group): r.n_unknown for r in hist.itertuples(index=False)}
+
+    def known(q, k, g):
+        """The value of period ``q`` when it is fully known (no unknown amounts), else NaN."""
+        key = (str(q), k, g)
+        return np.nan if unknown.get(key, 0) > 0 else look.get(key, (np.nan, ""))[0]
+
     frac = elapsed_fraction(p, as_of)
     out = []
     for r in sc.to_dict(orient="records"):
@@ -290,15 +324,19 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
                 note = str(exc)
             out.append({**r, "label": k, "unit": "", "good": "", "actual": np.nan, "attainment": np.nan,
                         "gap": np.nan, "previous": np.nan, "vs_previous": np.nan, "year_ago": np.nan,
-                        "vs_year_ago": np.nan, "baseline_source": "", "status": "unknown KPI",
+                        "vs_year_ago": np.nan, "n_unknown": 0.0, "baseline_source": "", "status": "unknown KPI",
                         "elapsed": frac, "trend": [], "note": note})
             continue
         kpi = get_kpi(k)
         actual, note = look.get((str(p), k, g), (np.nan, "not computed for this group"))
+        n_unknown = float(unknown.get((str(p), k, g), 0.0))
+        partial = n_unknown > 0 and pd.notna(actual)
         previous = look.get((str(p.previous()), k, g), (np.nan, ""))[0]
         year_ago = look.get((str(p.year_ago()), k, g), (np.nan, ""))[0]
-        trend = [look.get((str(q), k, g), (np.nan, ""))[0] for q in hist_periods[-int(n_history):]]
-        base_vals = [look.get((str(q), k, g), (np.nan, ""))[0] for q in p.trailing(5)[:-1]]
+        # a change, a baseline or a trend point is only computed from fully known values
+        prev_known, year_known = known(p.previous(), k, g), known(p.year_ago(), k, g)
+        trend = [known(q, k, g) for q in hist_periods[-int(n_history):]]
+        base_vals = [known(q, k, g) for q in p.trailing(5)[:-1]]
         if pd.notna(r["baseline"]):
             baseline, source = float(r["baseline"]), "target table"
         else:
@@ -308,10 +346,25 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
         target = r["target"]
         has_target = pd.notna(target)
         judged = target * frac if (has_target and k in cumulative and frac < 1) else target
-        att = attainment(actual, judged, kpi.good) if has_target and pd.notna(actual) else np.nan
+        att = (attainment(actual, judged, kpi.good) if has_target and pd.notna(actual) and not partial
+               else np.nan)
         status = target_status(att, has_actual=pd.notna(actual), has_target=has_target, band=band)
         if has_target and kpi.good == "neutral" and pd.notna(actual):
             status = "no target"
+        if partial:
+            status = "partly unknown"
+        if n_unknown > 0:
+            what = unknown_items(kpi, n_unknown)
+            note = "; ".join(x for x in (note, (
+                f"{what} no amount: {format_kpi_value(actual, kpi.unit)} is the known part; no change "
+                f"or attainment is computed from it" if partial else
+                f"{what} no amount: the value is unknown")) if x)
+        unknown_before = [q for q in (p.previous(), p.year_ago())
+                          if unknown.get((str(q), k, g), 0) > 0]
+        if unknown_before and not partial and pd.notna(actual):
+            note = "; ".join(x for x in (note, "amounts partly unknown in " +
+                                         ", ".join(str(q) for q in unknown_before) +
+                                         ": no change computed against it") if x)
         if pd.notna(att) and not (1 / SCALE_CHECK <= att <= SCALE_CHECK):
             status = "check target"
             note = "; ".join(x for x in (note, f"actual {format_kpi_value(actual, kpi.unit)} and target "
@@ -322,9 +375,11 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
             note = "; ".join(x for x in (note, f"pace: {frac:.0%} of the period elapsed, judged "
                                                f"against {frac:.0%} of the target") if x)
         out.append({**r, "label": kpi.label, "unit": kpi.unit, "good": kpi.good, "actual": actual,
-                    "attainment": att, "gap": actual - target if has_target else np.nan,
-                    "previous": previous, "vs_previous": _change(actual, previous, kpi.unit),
-                    "year_ago": year_ago, "vs_year_ago": _change(actual, year_ago, kpi.unit),
+                    "attainment": att, "gap": actual - target if has_target and not partial else np.nan,
+                    "n_unknown": n_unknown, "previous": previous,
+                    "vs_previous": np.nan if partial else _change(actual, prev_known, kpi.unit),
+                    "year_ago": year_ago,
+                    "vs_year_ago": np.nan if partial else _change(actual, year_known, kpi.unit),
                     "baseline": baseline, "baseline_source": source, "status": status,
                     "elapsed": frac, "trend": trend, "note": note or ""})
     res = pd.DataFrame(out)
@@ -338,6 +393,27 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
 
 _KIND_WORD = {"month": "month", "quarter": "quarter", "year": "year", "fiscal_quarter": "quarter",
               "fiscal_year": "year"}
+
+
+def unknown_items(kpi, n: float) -> str:
+    """``"817 open deals have"`` / ``"1 row has"``: what lacks an amount, for notes."""
+    n = int(n)
+    noun = ("open deal" if kpi.id.startswith("pipeline") else "deal") if "opportunities" in kpi.tables \
+        else "row"
+    return f"{n:,} {noun}{'s' if n != 1 else ''} {'have' if n != 1 else 'has'}"
+
+
+def display_actual(row, currency: str = "USD") -> str:
+    """A scorecard row's actual as text: ``"USD 3.10M known"`` when amounts are partly unknown."""
+    text = format_kpi_value(row["actual"], row.get("unit") or "", currency)
+    n = row.get("n_unknown")
+    if n is not None and pd.notna(n) and n > 0 and pd.notna(row["actual"]):
+        text += " known"
+    return text
+
+
+def _catalogued() -> set:
+    return {k.id for k in list_kpis()}
 
 
 def _known(kpi_id: str) -> bool:
@@ -361,35 +437,14 @@ def _change(actual, reference, unit: str) -> float:
 
 # ---------------------------------------------------------------------- views
 def format_kpi_value(value, unit: str, currency: str = "USD") -> str:
-    """A KPI value as text by unit: ratio → ``87.3%``, currency → ``USD 1.23M``, days → ``38.4 days``."""
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if unit == "currency":
-        a = abs(value)
-        if a >= 1e6:
-            return f"{currency} {value / 1e6:,.2f}M"
-        if a >= 1e4:
-            return f"{currency} {value / 1e3:,.0f}k"
-        return f"{currency} {value:,.0f}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "days":
-        return f"{value:,.1f} days"
-    if unit == "months":
-        return f"{value:,.1f} months"
-    if unit == "multiple":
-        return f"{value:,.2f}×"
-    return f"{value:,.1f}"
+    """A KPI value as text by unit: ratio → ``87.3%``, currency → ``USD 1.23M``, days → ``38.4 days``;
+    unknown → ``—`` (:func:`revops_kit.formatting.format_value`, the one formatter)."""
+    return format_value(value, unit, currency)
 
 
 def _format_change(change, unit: str) -> str:
-    if change is None or pd.isna(change):
-        return "–"
-    if unit == "ratio":
-        return f"{change * 100:+.1f} pts"
-    return f"{change * 100:+.1f}%"
+    """A change in points for ratios, relative otherwise; unknown → ``—``."""
+    return format_points(change) if unit == "ratio" else format_change(change)
 
 
 def sparkline_svg(values, *, width: int = 110, height: int = 26, color: str = "#1f5aa6") -> str:
@@ -430,14 +485,14 @@ def scorecard_html(frame: pd.DataFrame, *, currency: str = "USD") -> str:
     for r in frame.to_dict(orient="records"):
         unit = r.get("unit") or ""
         seg = "" if r["group"] == "all" else str(r["group"]).split("=", 1)[-1]
-        att = "–" if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
+        att = UNKNOWN if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
         status = str(r["status"])
         cls = _STATUS_CLASS.get(status, "muted")
         title = f' title="{esc(str(r["note"]))}"' if r.get("note") else ""
         owner = "" if r.get("owner") is None or pd.isna(r.get("owner")) else str(r["owner"])
         out.append(
             f"<tr><td>{esc(str(r['label']))} <span class=\"muted\">{esc(str(r['kpi']))}</span></td>"
-            f"<td>{esc(seg)}</td><td>{esc(format_kpi_value(r['actual'], unit, currency))}</td>"
+            f"<td>{esc(seg)}</td><td>{esc(display_actual(r, currency))}</td>"
             f"<td>{esc(format_kpi_value(r['target'], unit, currency))}</td><td>{esc(att)}</td>"
             f"<td>{esc(_format_change(r['vs_previous'], unit))}</td>"
             f"<td>{esc(_format_change(r['vs_year_ago'], unit))}</td>"
@@ -447,7 +502,8 @@ def scorecard_html(frame: pd.DataFrame, *, currency: str = "USD") -> str:
             f"<td>{esc(owner)}</td></tr>")
     out.append("</table>")
     notes = [f"{r['kpi']}: {r['note']}" for r in frame.to_dict(orient="records")
-             if r["status"] in ("unknown KPI", "no data", "check target") and r.get("note")]
+             if r["status"] in ("unknown KPI", "no data", "check target", "partly unknown")
+             and r.get("note")]
     if notes:
         out.append("<ul class=\"muted\">" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
     return "".join(out)
@@ -498,7 +554,10 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
       change in points ÷ 10 points, so a 1-point move in NRR weighs like a 10 % move in MRR).
 
     A KPI appears at most once (its larger item; ARR counts as MRR). Risks and movements alternate,
-    each in order of size, so both kinds are told. Returns ``rank, kind, kpi, group, size, message``.
+    each in order of size, so both kinds are told. No change is stated that was computed from
+    unknown values: a KPI whose amounts are partly unknown (status *partly unknown*) gives an
+    **unknown** item instead ("Open pipeline: USD 3.10M known; 817 open deals have no amount …"),
+    told only when slots are left. Returns ``rank, kind, kpi, group, size, message``.
     """
     period_word = period_word or frame.attrs.get("period_kind", "period")
     items = []
@@ -509,7 +568,7 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
         better = {"up": "higher", "down": "lower"}.get(r.get("good"), "")
         if r["status"] in ("off track", "at risk") and pd.notna(r["attainment"]):
             short = 1 - r["attainment"]
-            pace = " so far" if r.get("elapsed", 1) < 1 and r["kpi"] in CUMULATIVE_KPIS else ""
+            pace = " so far" if r.get("elapsed", 1) < 1 and r["kpi"] in cumulative_kpis() else ""
             items.append({
                 "kind": "risk", "kpi": r["kpi"], "group": r["group"],
                 "size": short + (1 if r["status"] == "off track" else 0),
@@ -517,7 +576,17 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
                            f"{fmt(r['target'])} ({r['attainment'] * 100:.0f}% attainment; "
                            f"{better} is better).",
             })
-        if pd.notna(r["vs_previous"]) and r["vs_previous"] != 0:
+        n_unknown = r.get("n_unknown")
+        if n_unknown is not None and pd.notna(n_unknown) and n_unknown > 0:
+            if pd.notna(r["actual"]) and r.get("kpi") in _catalogued():
+                what = unknown_items(get_kpi(r["kpi"]), n_unknown)
+                items.append({
+                    "kind": "unknown", "kpi": r["kpi"], "group": r["group"], "size": 0.0,
+                    "message": f"{label}{seg}: {fmt(r['actual'])} known; {what} no amount, so no "
+                               f"change or attainment is stated.",
+                })
+            continue
+        if pd.notna(r["vs_previous"]) and r["vs_previous"] != 0 and pd.notna(r["previous"]):
             ch = r["vs_previous"]
             size = abs(ch) / 0.10 if unit == "ratio" else abs(ch)
             good_move = (ch > 0) == (r.get("good") == "up") if r.get("good") in ("up", "down") else None
@@ -538,40 +607,53 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
     df = df.drop_duplicates(["_same", "group"], keep="first").drop(columns="_same")
     risks = df[df["kind"] == "risk"].to_dict(orient="records")
     moves = df[df["kind"] == "movement"].to_dict(orient="records")
+    unknowns = df[df["kind"] == "unknown"].to_dict(orient="records")
     picked = []
     while len(picked) < int(n) and (risks or moves):  # alternate: risk, movement, risk, ...
         for pool in (risks, moves):
             if pool and len(picked) < int(n):
                 picked.append(pool.pop(0))
+    picked += unknowns[: max(int(n) - len(picked), 0)]
     out = pd.DataFrame(picked, columns=["kind", "kpi", "group", "size", "message"])
     out.insert(0, "rank", range(1, len(out) + 1))
     return out
 
 
 def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = True) -> pd.DataFrame:
-    """The ``n`` weakest KPIs of a scorecard: KPIs with a target by lowest attainment first, then
-    KPIs without one by their deterioration against baseline (good-direction aware). With
-    ``distinct_families`` (default) each area (KPI family: revenue, retention, ...) is named once,
-    by its weakest KPI.
+    """The ``n`` weakest KPIs of a scorecard — only KPIs that are worse than they should be: KPIs
+    below their target (attainment < 100 %, lowest first), then KPIs without a target that got
+    worse against their baseline (good-direction aware, largest deterioration first). A KPI on or
+    above target, better than its baseline, partly unknown, or whose target is on another scale
+    (*check target*) is never named. With ``distinct_families`` (default) each area (KPI family:
+    revenue, retention, ...) is named once, by its weakest KPI.
 
     Returns ``kpi, group, label, family, status, basis, score, reason`` where ``basis`` is
-    ``target`` or ``baseline`` and ``score`` the attainment against it — lower is weaker.
+    ``target`` or ``baseline`` and ``score`` the attainment against it (< 1) — lower is weaker.
     """
     rows = []
     for r in frame.to_dict(orient="records"):
-        if r["status"] == "unknown KPI" or pd.isna(r["actual"]):
+        if r["status"] in ("unknown KPI", "partly unknown", "check target") or pd.isna(r["actual"]):
+            continue
+        n_unknown = r.get("n_unknown")
+        if n_unknown is not None and pd.notna(n_unknown) and n_unknown > 0:
             continue
         kpi = get_kpi(r["kpi"])
         if pd.notna(r["attainment"]):
             basis = "target"
             score = float(r["attainment"])
+            if score >= 1:
+                continue
             reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs target "
                       f"{format_kpi_value(r['target'], kpi.unit)} ({score * 100:.0f}%)")
         elif pd.notna(r["baseline"]) and kpi.good in ("up", "down") and r["baseline"] != 0:
             basis = "baseline"
             score = float(attainment(r["actual"], r["baseline"], kpi.good))
+            if not score < 1:  # as good as or better than the baseline (or not comparable)
+                continue
+            change = _format_change(_change(r["actual"], r["baseline"], kpi.unit), kpi.unit)
             reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs baseline "
-                      f"{format_kpi_value(r['baseline'], kpi.unit)}")
+                      f"{format_kpi_value(r['baseline'], kpi.unit)} ({change}; "
+                      f"{'higher' if kpi.good == 'up' else 'lower'} is better)")
         else:
             continue
         rows.append({"kpi": r["kpi"], "group": r["group"], "label": kpi.label, "family": kpi.family,
@@ -586,15 +668,25 @@ def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = 
 
 
 # ---------------------------------------------------------------------- the ten-minute diagnostic
-def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: str = "USD",
+def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: str | None = None,
               n_weakest: int = 3, width: int = 100) -> str:
     """A one-screen health check of ``period``: the scorecard KPIs against baseline and target, the
     ``n_weakest`` weakest areas named, and the targets that could not be judged.
 
-    Text only (what ``revops diagnose`` prints). "vs baseline" is the change against the baseline
-    (relative, or in points for rates); attainment and status are as in :func:`scorecard`.
+    Text only (what ``revops diagnose`` prints), in ``currency`` (default: the policy's reporting
+    currency) converted through cross rates. The **baseline** is what "normal" was before
+    the period: the target table's ``baseline`` when given, else the mean of the KPI over the four
+    prior periods (fully known ones only). "vs base" and "vs prev" are the changes against the
+    baseline and the previous period (relative, or in points for rates); attainment and status are
+    as in :func:`scorecard`. No change is printed that was computed from unknown values; the
+    weakest areas are only KPIs below target or worse than baseline (:func:`weakest_areas`).
     """
+    from .fx import with_reporting_currency
+
     p = as_period(period)
+    # the numbers in ``currency``, not only the labels (fx_rates rebased through cross rates)
+    data, policy = with_reporting_currency(data, currency, policy)
+    currency = policy.reporting_currency
     sc = scorecard(data, p, as_of=as_of, policy=policy, n_history=5)
     judged = sc[sc["status"] != "unknown KPI"]
     head = (f"{'KPI':<38}{'actual':>13}{'target':>13}{'attain':>8}{'vs base':>11}"
@@ -605,20 +697,30 @@ def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: st
     for r in judged.to_dict(orient="records"):
         unit = r["unit"]
         label = str(r["label"]) + ("" if r["group"] == "all" else f" ({str(r['group']).split('=', 1)[-1]})")
-        att = "–" if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
-        vs_base = _format_change(_change(r["actual"], r["baseline"], unit), unit)
-        lines.append(f"{label[:37]:<38}{format_kpi_value(r['actual'], unit, currency):>13}"
+        att = UNKNOWN if pd.isna(r["attainment"]) else f"{r['attainment'] * 100:.0f}%"
+        partial = r["status"] == "partly unknown"
+        vs_base = _format_change(np.nan if partial else _change(r["actual"], r["baseline"], unit), unit)
+        actual = format_kpi_value(r["actual"], unit, currency) + ("*" if partial else "")
+        lines.append(f"{label[:37]:<38}{actual:>13}"
                      f"{format_kpi_value(r['target'], unit, currency):>13}{att:>8}{vs_base:>11}"
                      f"{_format_change(r['vs_previous'], unit):>11}  {r['status']}")
     counts = judged.loc[judged["target"].notna(), "status"].value_counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
     lines += ["", f"Targets: {summary or 'none for this period'}."]
+    for r in sc[sc["status"] == "partly unknown"].to_dict(orient="records"):
+        seg = "" if r["group"] == "all" else f" ({str(r['group']).split('=', 1)[-1]})"
+        what = unknown_items(get_kpi(r["kpi"]), r["n_unknown"])
+        lines.append(f"* {r['label']}{seg}: {format_kpi_value(r['actual'], r['unit'], currency)} known; "
+                     f"{what} no amount (no change or attainment computed).")
     weak = weakest_areas(sc, n=n_weakest)
     if len(weak):
-        lines.append(f"Weakest {len(weak)} area(s):")
+        lines.append(f"Weakest {len(weak)} area(s) (below target or worse than baseline):")
         for i, w in enumerate(weak.itertuples(index=False), start=1):
             seg = "" if w.group == "all" else f" ({str(w.group).split('=', 1)[-1]})"
             lines.append(f"  {i}. {w.label}{seg} [{w.family}] — {w.reason}")
+    else:
+        lines.append("Weakest areas: none — no KPI is below its target or worse than its baseline.")
+    lines.append("Baseline: the target table's baseline, else the mean of the four prior periods.")
     unknown = sc[sc["status"] == "unknown KPI"]
     if len(unknown):
         lines.append("Targets on unknown KPI ids (not judged): "

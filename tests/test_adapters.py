@@ -29,7 +29,7 @@ def _rows(frame: pd.DataFrame, cols: list[str]) -> list[list]:
 # ---------------------------------------------------------------------- Salesforce
 @pytest.fixture(scope="module")
 def sf():
-    return salesforce.load_export(FIX / "salesforce")
+    return rk.load_export("salesforce", FIX / "salesforce")
 
 
 def test_salesforce_accounts(sf):
@@ -106,7 +106,7 @@ OWNERS = {"41234567": "Dana Whitfield", "41234568": "Jonas Weber"}
 
 @pytest.fixture(scope="module")
 def hs():
-    return hubspot.load_export(FIX / "hubspot", owners=OWNERS)
+    return rk.load_export("hubspot", FIX / "hubspot", owners=OWNERS)
 
 
 def test_hubspot_companies(hs):
@@ -170,13 +170,13 @@ def test_hubspot_unknown_stage_and_missing_pipelines(tmp_path):
         hubspot.deals(deals.assign(dealstage="qualifiedtobuyy"), pipelines=FIX / "hubspot" / "pipelines.json")
     (tmp_path / "deals.csv").write_text((FIX / "hubspot" / "deals.csv").read_text())
     with pytest.raises(AdapterError, match="pipelines.json"):
-        hubspot.load_export(tmp_path)
+        rk.load_export("hubspot", tmp_path)
 
 
 # ---------------------------------------------------------------------- Stripe
 @pytest.fixture(scope="module")
 def st():
-    return stripe.load_export(FIX / "stripe")
+    return rk.load_export("stripe", FIX / "stripe")
 
 
 def test_stripe_subscriptions_mrr(st):
@@ -326,7 +326,7 @@ def test_mapping_on_the_command_line():
                                  "--format", "json"], capture_output=True, text=True)
     assert kpis.returncode == 0, kpis.stderr
     # (1250 + 480.50) EUR x 1.0720 + 12400 CHF x 1.0950, each row rounded to cents
-    assert json.loads(kpis.stdout)[0]["value"] == pytest.approx(1340.00 + 515.10 + 13578.00)
+    assert json.loads(kpis.stdout)["kpis"][0]["value"] == pytest.approx(1340.00 + 515.10 + 13578.00)
     bad = subprocess.run(cmd + ["validate", "--data", str(FIX / "mapping"), "--mapping",
                                 str(FIX / "hubspot" / "pipelines.json")], capture_output=True, text=True)
     assert bad.returncode == 1 and "expected a mapping with a 'tables:' section" in bad.stderr

@@ -41,14 +41,14 @@ def test_validate_missing_folder(run, tmp_path):
     assert res.exit_code == 1 and "does not exist" in res.output
 
 
-@pytest.mark.parametrize("period,message", [
-    ("2024-13", "month 13 is not in 1-12"),
-    ("2024-Q5", "quarter 5 is not in 1-4"),
-    ("2031-Q1", "outside the data"),
+@pytest.mark.parametrize("period,message,code", [
+    ("2024-13", "month 13 is not in 1-12", 2),   # malformed: a usage error
+    ("2024-Q5", "quarter 5 is not in 1-4", 2),
+    ("2031-Q1", "outside the data", 1),          # well-formed but not in the data: a data error
 ])
-def test_kpis_bad_period(run, tiny_dir, period, message):
+def test_kpis_bad_period(run, tiny_dir, period, message, code):
     res = run("kpis", "--data", tiny_dir, "--period", period)
-    assert res.exit_code == 1 and message in res.output
+    assert res.exit_code == code and message in res.output
 
 
 def test_kpis_missing_table_is_named(run, tiny_dir):
@@ -60,7 +60,9 @@ def test_kpis_missing_table_is_named(run, tiny_dir):
 def test_kpis_json_and_csv(run, tiny_dir):
     res = run("kpis", "--data", tiny_dir, "--period", "2024-03", "--kpi", "mrr", "--format", "json")
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
+    payload = json.loads(res.output)
+    rows = payload["kpis"]
+    assert payload["period"] == "2024-03" and payload["not_computed"] == []
     assert rows[0]["kpi"] == "mrr" and rows[0]["value"] == pytest.approx(1400.5)
     res = run("kpis", "--data", tiny_dir, "--period", "2024-03", "--kpi", "mrr", "--by", "segment",
               "--format", "csv")
@@ -70,7 +72,7 @@ def test_kpis_json_and_csv(run, tiny_dir):
 def test_csv_output_neutralises_formulas(capsys):
     import pandas as pd
 
-    from revops_kit.cli import _emit
+    from revops_kit.cli.kpis import _emit
 
     _emit(pd.DataFrame({"name": ["=cmd()", "@x", "ok"], "value": [-1.5, 2.0, 3.0]}), "csv")
     out = capsys.readouterr().out.splitlines()
@@ -89,7 +91,7 @@ def test_report_with_bad_data_writes_nothing(run, tmp_path):
 def test_report_with_bad_period_writes_nothing(run, tiny_dir, tmp_path):
     out = tmp_path / "reports"
     res = run("report", "--data", tiny_dir, "--out", out, "--period", "2024-Q5")
-    assert res.exit_code == 1 and "quarter 5" in res.output
+    assert res.exit_code == 2 and "quarter 5" in res.output
     assert not out.exists() or not any(out.iterdir())
 
 

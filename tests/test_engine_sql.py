@@ -56,7 +56,7 @@ def postgres_con(postgres_url):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def spark_con():
+def spark_con(tmp_path_factory):
     reason = None
     if shutil.which("java") is None:
         reason = ("no `java` on PATH: PySpark needs a Java 17+ runtime (Debian: apt-get install "
@@ -79,6 +79,7 @@ def spark_con():
                  .config("spark.sql.session.timeZone", "UTC")
                  .config("spark.sql.codegen.wholeStage", "false")
                  .config("spark.driver.memory", "1g")
+                 .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark")))
                  .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     yield ibis.pyspark.connect(spark)

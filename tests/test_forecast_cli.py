@@ -118,7 +118,7 @@ def test_forecast_figures_have_titles_and_units():
     _labelled(fig)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["b", "<script>"]
     note = rk.plotting.calibration_chart(pd.DataFrame({"note": ["needs opportunities"]}), title="t")
-    assert note.axes[0].texts[0].get_text() == "needs opportunities"
+    assert isinstance(note, rk.plotting.ChartNote) and note.text == "needs opportunities."
     import matplotlib.pyplot as plt
 
     plt.close("all")

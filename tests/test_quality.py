@@ -113,6 +113,20 @@ def test_validity(dirty):
     assert (total["numerator"].item(), total["denominator"].item()) == (45, 48)
 
 
+def test_validity_runs_the_schema_pandera_checks(dirty):
+    """in_domain failures are exactly the schema's pandera value-check failures on the scoped rows."""
+    from revops_kit import schema
+
+    for table, column in (("opportunities", "probability"), ("subscriptions", "currency")):
+        rows = rk.dq_failing_rows(dirty, P, f"{table}.{column}:in_domain")
+        cases = schema.value_check_failures(table, getattr(dirty, table), columns=[column])
+        assert len(rows) == len(cases) == 1, (table, column)
+        assert sorted(rows["row"] - 1) == sorted(cases["index"].astype(int))
+    cases = schema.value_check_failures("opportunities", dirty.opportunities)
+    assert cases["column"].tolist() == ["probability"]  # the only value that breaks a schema check
+    assert "1" in cases["check"].item()  # the pandera check (≤ 1) by its own name
+
+
 def test_consistency_including_crm_billing_checks(dirty):
     checks = _by_check(rk.dq_checks(dirty, P, dimensions=["consistency"]))
     assert checks == {
@@ -420,3 +434,20 @@ def test_quality_view_matches_the_functions(dirty):
     assert view.examples(check, columns=["opportunity_id"])["opportunity_id"].tolist() == ["o2"]
     note = view.examples("opportunity_history.stage:matches_current")
     assert note["note"].item().endswith("table opportunity_history is absent")
+
+
+def test_every_dimension_module_registers_its_checks(dirty):
+    from revops_kit.quality import checks as registry
+
+    found = registry.checks_for(dirty)
+    assert {c.dimension for c in found} == set(rk.quality.DIMENSIONS)
+    by_dim = {d: [c.id for c in registry.checks_for(dirty, [d])] for d in ("completeness", "consistency")}
+    # one dimension's checks come from its own module(s) in registration order: consistency first,
+    # then the CRM <-> billing checks of quality/accuracy.py
+    cons = by_dim["consistency"]
+    assert cons.index("opportunities.stage:matches_outcome") < cons.index(
+        "opportunities.customer_id:won_deal_has_subscription") < cons.index(
+        "subscriptions.customer_id:paying_customer_in_crm")
+    assert all(c.endswith(":not_blank") for c in by_dim["completeness"])
+    with pytest.raises(ValueError, match="unknown data-quality dimension 'accuracy'"):
+        registry.register_checks("accuracy")

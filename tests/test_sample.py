@@ -166,3 +166,39 @@ def test_write_sample_twice_is_byte_identical(tmp_path):
         assert header.split(",") == schema.TABLES[name].column_names
     text = (tmp_path / "a" / "subscriptions.csv").read_text()
     assert "NaT" not in text and "nan" not in text
+
+
+def test_targets_derive_from_compute_kpis(tables):
+    """A rate target is the mean of the four previous quarters of the catalogue's own KPI, nudged
+    the good way (``nrr`` +0.005, ``logo_churn_rate`` x0.9); no second formula in the generator."""
+    import warnings
+
+    from revops_kit import compute_kpis, from_frames, list_kpis
+    from revops_kit.errors import RevOpsWarning
+
+    data = from_frames({k: v for k, v in tables.items() if k != "targets"}, validate=False)
+    targets = tables["targets"][tables["targets"]["segment"].isna()].set_index(["kpi", "period"])
+    previous = ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RevOpsWarning)
+        long = pd.concat([compute_kpis(data, p, ["nrr", "logo_churn_rate", "win_rate"]) for p in previous])
+    mean = long.groupby("kpi")["value"].mean()
+    assert targets.loc[("nrr", "2025-Q2"), "target"] == pytest.approx(round(mean["nrr"] + 0.005, 4))
+    assert targets.loc[("logo_churn_rate", "2025-Q2"), "target"] == pytest.approx(
+        round(mean["logo_churn_rate"] * 0.9, 4))
+    assert targets.loc[("win_rate", "2025-Q2"), "target"] == pytest.approx(
+        round(mean["win_rate"] + 0.02, 4))
+    # every KPI with a target is in the catalogue, and every target has an owner
+    assert set(tables["targets"]["kpi"]) <= {k.id for k in list_kpis()}
+    assert tables["targets"]["owner"].notna().all()
+
+
+def test_sample_steps_share_one_state_object():
+    from revops_kit.sample import simulate
+    from revops_kit.sample.state import SampleState
+
+    state = simulate(SEED, 40, "2025-01", "2025-06")
+    assert isinstance(state, SampleState)
+    for step in ("fx", "customers", "billing", "crm", "leads", "success", "invoices", "costs", "plans"):
+        assert getattr(state, step) is not None, step
+    assert len(state.customers.ids) == 40

@@ -160,7 +160,77 @@ def test_key_messages_and_weakest_areas():
     assert rk.key_messages(sc, n=2)["rank"].tolist() == [1, 2]
     weak = rk.weakest_areas(sc, n=3)
     assert weak["kpi"].tolist() == ["billings", "mrr", "logo_churn_rate"]
-    assert weak["score"].is_monotonic_increasing
+    assert weak["score"].is_monotonic_increasing and (weak["score"] < 1).all()
+
+
+def test_weakest_areas_name_only_kpis_that_got_worse():
+    sc = rk.scorecard(_dataset(TARGETS), "2025-Q1")
+    weak = rk.weakest_areas(sc, n=10, distinct_families=False)
+    # the Enterprise MRR target is met (200 against 100): never "weak"
+    assert ("mrr", "segment=Enterprise") not in set(zip(weak["kpi"], weak["group"]))
+    judged = sc.set_index(["kpi", "group"])
+    for w in weak.itertuples(index=False):
+        r = judged.loc[(w.kpi, w.group)]
+        if w.basis == "target":
+            assert r["attainment"] < 1
+        else:  # worse than baseline in the KPI's good direction
+            assert pd.isna(r["target"])
+            assert (r["actual"] < r["baseline"]) if r["good"] == "up" else (r["actual"] > r["baseline"])
+    # ARR is 12 x MRR, 300 x 12 against a baseline of 350 x 12: named with its deterioration
+    arr = weak[weak["kpi"] == "arr"]
+    assert arr["reason"].item() == "USD 3,600 vs baseline USD 4,200 (-14.3%; higher is better)"
+
+
+def _crm(rows: list[tuple]) -> rk.RevOpsData:
+    opp = pd.DataFrame(rows, columns=["opportunity_id", "created_at", "stage", "amount", "close_date",
+                                      "is_closed", "is_won"])
+    opp["created_at"] = D(opp["created_at"])
+    opp["close_date"] = D(opp["close_date"])
+    return rk.from_frames({"opportunities": opp})
+
+
+# o1 and o2 open at the end of Q1 (1,000 + 500 known); at the end of Q2 o1 (1,000), o3 (300) and o4
+# (amount unknown) are open: USD 1,300 known, one open deal without an amount.
+PARTLY_UNKNOWN = [
+    ("o1", "2024-01-10", "Proposal", 1000.0, "2024-12-01", False, False),
+    ("o2", "2024-02-01", "Closed Won", 500.0, "2024-04-15", True, True),
+    ("o3", "2024-04-05", "Proposal", 300.0, "2024-12-01", False, False),
+    ("o4", "2024-05-01", "Proposal", np.nan, "2024-12-01", False, False),
+    ("o5", "2024-06-20", "Closed Won", 200.0, "2024-06-25", True, True),
+]
+
+
+def test_scorecard_partly_unknown_sum_states_no_change():
+    data = _crm(PARTLY_UNKNOWN)
+    targets = pd.DataFrame({"kpi": ["pipeline_value"], "period": ["2024-Q2"], "target": [1000.0],
+                            "owner": ["CRO"]})
+    sc = rk.scorecard(data, "2024-Q2", targets=targets).set_index(["kpi", "group"])
+    pipe = sc.loc[("pipeline_value", "all")]
+    assert pipe["actual"] == 1300.0 and pipe["n_unknown"] == 1 and pipe["previous"] == 1500.0
+    assert pipe["status"] == "partly unknown"
+    assert pd.isna(pipe["attainment"]) and pd.isna(pipe["vs_previous"]) and pd.isna(pipe["gap"])
+    assert "1 open deal has no amount: USD 1,300 is the known part" in pipe["note"]
+    assert rk.display_actual(pipe) == "USD 1,300 known"
+    msgs = rk.key_messages(sc.reset_index(), n=5)
+    pm = msgs[msgs["kpi"] == "pipeline_value"]
+    assert pm["kind"].tolist() == ["unknown"]
+    assert pm["message"].item() == ("Open pipeline: USD 1,300 known; 1 open deal has no amount, so no "
+                                    "change or attainment is stated.")
+    assert "pipeline_value" not in set(rk.weakest_areas(sc.reset_index(), n=10)["kpi"])
+    page = rk.scorecard_html(sc.reset_index())
+    assert "USD 1,300 known" in page and "partly unknown" in page
+
+
+def test_scorecard_all_unknown_is_a_dash_not_a_fall_to_zero():
+    rows = [r if r[0] != "o3" else (*r[:3], np.nan, *r[4:]) for r in PARTLY_UNKNOWN]
+    rows = [r for r in rows if r[0] != "o1"]  # open at Q2 end: o3, o4, both without an amount
+    sc = rk.scorecard(_crm(rows), "2024-Q2").set_index(["kpi", "group"])
+    pipe = sc.loc[("pipeline_value", "all")]
+    assert pd.isna(pipe["actual"]) and pipe["n_unknown"] == 2 and pd.isna(pipe["vs_previous"])
+    assert "2 open deals have no amount: the value is unknown" in pipe["note"]
+    assert rk.format_kpi_value(pipe["actual"], "currency") == "—"
+    text = " ".join(rk.key_messages(sc.reset_index(), n=10)["message"])
+    assert "Open pipeline" not in text and "100.0%" not in text
 
 
 def test_sparkline_and_html_escape():
@@ -177,7 +247,7 @@ def test_format_kpi_value():
     assert rk.format_kpi_value(0.8734, "ratio") == "87.3%"
     assert rk.format_kpi_value(1234567.0, "currency") == "USD 1.23M"
     assert rk.format_kpi_value(38.43, "days") == "38.4 days"
-    assert rk.format_kpi_value(np.nan, "count") == "–"
+    assert rk.format_kpi_value(np.nan, "count") == "—"
 
 
 def test_account_risk_uses_model_else_rules(monkeypatch):

@@ -11,9 +11,10 @@ module                 reads
                        pushed down to the database
 =====================  =====================================================================
 
-Each export adapter has ``to_frames(folder)`` (canonical frames) and ``load_export(folder)`` (a
-validated :class:`~revops_kit.io.RevOpsData`); its module docstring lists the files and columns it
-expects. ``rk.load`` uses ``mapping`` and ``warehouse`` for you (``rk.load(url)``,
+Each export adapter has ``to_frames(folder)``, returning canonical frames (adapters never build a
+dataset: :mod:`revops_kit.io` alone does, so the layers do not import each other in a circle);
+``rk.load_export("salesforce", folder)`` parses and validates them into a
+:class:`~revops_kit.io.RevOpsData`. Each module docstring lists the files and columns it expects. ``rk.load`` uses ``mapping`` and ``warehouse`` for you (``rk.load(url)``,
 ``rk.load(folder, mapping="mapping.yaml")``). Combine a CRM and a billing system with
 :func:`revops_kit.io.from_frames`, e.g. ``rk.from_frames({**salesforce.to_frames(crm_dir),
 **{k: v for k, v in stripe.to_frames(billing_dir, id_field="metadata.crm_id").items()

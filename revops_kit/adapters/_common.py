@@ -9,6 +9,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import parsing
 from ..errors import DataNotFoundError, RevOpsError
 
 __all__ = ["AdapterError", "column_key", "find_column", "take", "epoch_to_date", "map_values",
@@ -114,17 +115,20 @@ def read_export(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise DataNotFoundError(f"export file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
     if suffix == ".json":
         import json
 
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            payload = json.loads(parsing.decode_bytes(path.read_bytes())[0])
+        except json.JSONDecodeError as exc:
+            raise AdapterError(f"{path.name}: not valid JSON ({exc})") from None
         if isinstance(payload, dict):
             payload = payload.get("data", payload.get("results", payload))
         if not isinstance(payload, list):
             raise AdapterError(f"{path.name}: expected a JSON list of records or an object with "
                                f"'data' or 'results', got {type(payload).__name__}")
         return pd.json_normalize(payload)
-    return pd.read_csv(path, dtype=str, keep_default_na=False,
-                       na_values=["", "null", "NULL", "None", "N/A", "n/a", "#N/A", "nan", "NaN"])
+    try:  # CSV or Parquet, told apart by content; encoding and separator detected
+        return parsing.read_file(path, what=f"export {path.name}")[0]
+    except OSError as exc:
+        raise DataNotFoundError(f"export file {str(path)!r} cannot be read: {exc.strerror or exc}") from None

@@ -56,11 +56,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..io import RevOpsData, from_frames
 from ._common import (AdapterError, column_key, domain_from, epoch_to_date, find_column, find_file,
                       map_values, read_export, take)
 
-__all__ = ["pipeline_stages", "companies", "deals", "deal_stage_history", "to_frames", "load_export",
+__all__ = ["pipeline_stages", "companies", "deals", "deal_stage_history", "to_frames",
            "FILES", "DEALTYPE_MAP"]
 
 FILES = {
@@ -319,8 +318,3 @@ def to_frames(folder: str | Path, *, pipelines=None, owners: Mapping[str, str] |
         raise AdapterError(f"no HubSpot export in {str(folder)!r}; expected companies.csv, deals.csv, "
                            "deal_stage_history.csv and pipelines.json")
     return frames
-
-
-def load_export(folder: str | Path, *, validate: bool = True, **kwargs) -> RevOpsData:
-    """Load a folder of HubSpot exports as a validated :class:`~revops_kit.io.RevOpsData`."""
-    return from_frames(to_frames(folder, **kwargs), source=f"hubspot:{folder}", validate=validate)

@@ -56,13 +56,12 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..io import RevOpsData, from_frames
 from ._common import AdapterError, domain_from, find_file, map_values, read_export, take
 
-__all__ = ["accounts", "opportunities", "opportunity_history", "leads", "to_frames", "load_export",
+__all__ = ["accounts", "opportunities", "opportunity_history", "leads", "to_frames",
            "FILES", "TYPE_MAP", "FORECAST_MAP"]
 
-#: File stems recognised by :func:`load_export` for each canonical table.
+#: File stems recognised by :func:`to_frames` for each canonical table.
 FILES = {
     "customers": ("Account", "Accounts"),
     "opportunities": ("Opportunity", "Opportunities"),
@@ -225,8 +224,3 @@ def to_frames(folder: str | Path, *, type_map: Mapping[str, str] | None = None,
         raise AdapterError(f"no Salesforce export in {str(folder)!r}; expected files named "
                            f"{', '.join(s[0] + '.csv' for s in FILES.values())}")
     return frames
-
-
-def load_export(folder: str | Path, *, validate: bool = True, **kwargs) -> RevOpsData:
-    """Load a folder of Salesforce exports as a validated :class:`~revops_kit.io.RevOpsData`."""
-    return from_frames(to_frames(folder, **kwargs), source=f"salesforce:{folder}", validate=validate)

@@ -59,10 +59,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..io import RevOpsData, from_frames
 from ._common import AdapterError, domain_from, epoch_to_date, find_column, find_file, read_export, take
 
-__all__ = ["customers", "subscriptions", "invoices", "monthly_factor", "to_frames", "load_export",
+__all__ = ["customers", "subscriptions", "invoices", "monthly_factor", "to_frames",
            "FILES", "ZERO_DECIMAL_CURRENCIES"]
 
 FILES = {
@@ -339,13 +338,3 @@ def to_frames(folder: str | Path, *, id_field: str | None = None,
         raise AdapterError(f"no Stripe export in {str(folder)!r}; expected customers.csv, subscriptions.csv, "
                            "subscription_items.csv and invoices.csv")
     return frames
-
-
-def load_export(folder: str | Path, *, validate: bool = True, id_field: str | None = None) -> RevOpsData:
-    """Load a folder of Stripe exports as a validated :class:`~revops_kit.io.RevOpsData`
-    (the adapter's notes are kept in ``data.notes``)."""
-    notes: list[str] = []
-    data = from_frames(to_frames(folder, id_field=id_field, notes=notes), source=f"stripe:{folder}",
-                       validate=validate)
-    data.notes[:0] = notes
-    return data

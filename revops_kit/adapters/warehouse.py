@@ -55,11 +55,11 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..errors import DataNotFoundError, RevOpsError, SchemaError
+from ..errors import DataNotFoundError, RevOpsError
 from ..periods import Period, as_period
-from ..schema import TABLE_NAMES, TABLES, _failure, format_failures, validation_report
+from ..schema import TABLE_NAMES, TABLES, _failure
 
-__all__ = ["Window", "make_window", "apply_window", "is_database", "read_database", "write_tables",
+__all__ = ["Window", "make_window", "apply_window", "is_database", "read_database_frames", "write_tables",
            "engine_url", "WarehouseError"]
 
 _DB_SUFFIXES = (".duckdb", ".ddb")
@@ -214,7 +214,17 @@ class _Reader:
             if path != ":memory:" and not Path(path).exists():
                 raise DataNotFoundError(f"DuckDB file {path!r} does not exist")
             self.kind = "duckdb"
-            self.con = duckdb.connect(path, read_only=path != ":memory:")
+            try:
+                self.con = duckdb.connect(path, read_only=path != ":memory:")
+            except duckdb.Error as exc:
+                from ..parsing import file_kind_name, read_head_tail, sniff_kind
+
+                try:
+                    held = file_kind_name(sniff_kind(*read_head_tail(Path(path))))
+                except OSError:
+                    held = "something unreadable"
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise WarehouseError(f"{path!r} is not a DuckDB database (it holds {held}): {first}") from None
             self.param = lambda name: f"${name}"
         else:
             import sqlalchemy as sa
@@ -309,7 +319,7 @@ class _Reader:
         times faster than fetching rows as Python objects, and the very same parsing)."""
         import io as _io
 
-        from ..io import _NA_VALUES
+        from ..parsing import NA_VALUES as _NA_VALUES
 
         for name, value in params.items():  # only dates we built ourselves: safe as literals
             if value is not None and not hasattr(value, "isoformat"):
@@ -400,20 +410,26 @@ def _canonical_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:
                                  if str(c).lower() in canon and c != canon[str(c).lower()]})
 
 
-def read_database(source: str | Path, *, tables: Iterable[str] | None = None, window: Window = Window(),
-                  schema: str | None = None, mapping=None, validate: bool = True):
-    """Read the canonical tables (or views) of a database into a :class:`~revops_kit.io.RevOpsData`.
+def read_database_frames(source: str | Path, *, tables: Iterable[str] | None = None,
+                         window: Window = Window(), schema: str | None = None, mapping=None,
+                         validate: bool = True):
+    """Read the canonical tables (or views) of a database as raw frames.
+
+    Returns ``(frames, label, notes, reconcile)``: the frames keyed by canonical table name, the
+    source label (password masked), notes, and — for a windowed read — a function that re-checks
+    orphan failures against the full parent id lists. :func:`revops_kit.io.load` parses, windows
+    and validates them (adapters return frames; only ``io`` builds a ``RevOpsData``).
 
     See the module docstring for the window rules and what is pushed down. ``mapping`` (a
     :class:`~revops_kit.adapters.mapping.SourceMapping`) reads tables listed with ``table:`` from
     that database table and applies the mapping; they are filtered after parsing.
     """
-    from ..io import RevOpsData, parse_table
     from .mapping import apply_mapping
 
     source = str(source)
     reader = _Reader(source, schema)
     started = time.perf_counter()
+    notes: list[str] = []
     try:
         relations = reader.relations()
         wanted = list(tables) if tables is not None else list(TABLE_NAMES)
@@ -429,7 +445,9 @@ def read_database(source: str | Path, *, tables: Iterable[str] | None = None, wi
                     raise DataNotFoundError(f"mapping {mapping.name}: table {table} reads {name!r}, which is not "
                                             f"a table or view of {reader.label}")
                 frame = reader.read(f"SELECT * FROM {reader.qualified(real)}", {})
-                raw[table] = apply_mapping(tm, frame, where=f"mapping {mapping.name}")
+                raw[table], map_notes = apply_mapping(tm, frame, where=f"mapping {mapping.name}",
+                                                      base=mapping.path.parent if mapping.path else None)
+                notes.extend(map_notes)
                 continue
             real = relations.get(table)
             if real is None:
@@ -461,31 +479,12 @@ def read_database(source: str | Path, *, tables: Iterable[str] | None = None, wi
     finally:
         reader.close()
     seconds = time.perf_counter() - started
-
-    data = RevOpsData(source=reader.label)
-    failures: list[dict] = []
-    parsed: dict[str, pd.DataFrame] = {}
-    for name, frame in raw.items():
-        table, fails, notes = parse_table(name, frame)
-        parsed[name] = table
-        failures.extend(fails)
-        data.notes.extend(notes)
-    parsed = apply_window(parsed, window)
-    for name, frame in parsed.items():
-        setattr(data, name, frame)
     if window:
-        data.notes.append(
+        notes.append(
             f"read rows relevant to {window} from {reader.label} in {seconds:.2f} s; pushed down to the "
             f"database for: {', '.join(pushed) or 'no table'} (see revops_kit.adapters.warehouse)")
-    if validate:
-        report = validation_report(data.tables())
-        if window:
-            report = _reconcile_orphans(report, parsed, parent_ids)
-        all_fail = pd.concat([pd.DataFrame(failures, columns=report.columns), report], ignore_index=True) \
-            if failures else report
-        if len(all_fail):
-            raise SchemaError(f"dataset {reader.label}: " + format_failures(all_fail), failures=all_fail)
-    return data
+    reconcile = (lambda report, parsed: _reconcile_orphans(report, parsed, parent_ids)) if window else None
+    return raw, reader.label, notes, reconcile
 
 
 def _reconcile_orphans(report: pd.DataFrame, tables: dict[str, pd.DataFrame], parent_ids: dict) -> pd.DataFrame:

@@ -16,20 +16,17 @@ from . import models as _models
 from . import pipeline_forecast as _pipeline_forecast
 from . import revenue_forecast as _revenue_forecast
 from . import submitted as _submitted
-from . import view as _view
 from .accuracy import *  # noqa: F401,F403
 from .backtest import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .pipeline_forecast import *  # noqa: F401,F403
 from .revenue_forecast import *  # noqa: F401,F403
 from .submitted import *  # noqa: F401,F403
-from .view import *  # noqa: F401,F403
 
 backtest = _backtest  # the module, callable as the function (import revops_kit.forecast.backtest works)
 
 __all__: list[str] = [*_models.__all__, *_accuracy.__all__, *_backtest.__all__,
-                      *_pipeline_forecast.__all__, *_submitted.__all__, *_revenue_forecast.__all__,
-                      *_view.__all__]
+                      *_pipeline_forecast.__all__, *_submitted.__all__, *_revenue_forecast.__all__]
 
 
 class _CallableModule(types.ModuleType):

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..formatting import distinct_money_labels
 from .._common import as_list, attach_columns
 from ..errors import MissingTableError, RevOpsError
 from ..periods import Period, PeriodLike, as_period
@@ -70,8 +71,9 @@ def _tables(data):
 
 def _timeline(opportunities, history, fx_rates, policy):
     """The point-in-time timeline with ``stage_entered`` (start of the current run of a stage)."""
-    tl = _pipeline().opportunity_timeline(opportunities, history, fx_rates=fx_rates, policy=policy)
-    return _with_stage_entered(tl)
+    from ..timeline import cached_timeline
+
+    return _with_stage_entered(cached_timeline(opportunities, history, fx_rates=fx_rates, policy=policy))
 
 
 def _with_stage_entered(tl: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +87,10 @@ def _with_stage_entered(tl: pd.DataFrame) -> pd.DataFrame:
     return tl
 
 
-def _snapshot(opportunities, tl, at, types) -> pd.DataFrame:
-    snap = _pipeline().pipeline_snapshot(opportunities, at, timeline=tl)
+def _snapshot(opportunities, tl, at, types, *, history=None, fx_rates=None,
+              policy=DEFAULT_POLICY) -> pd.DataFrame:
+    snap = _pipeline().pipeline_snapshot(opportunities, at, history=history, fx_rates=fx_rates,
+                                         policy=policy)
     if types is not None and "type" in snap.columns:
         snap = snap[snap["type"].isin(list(types))]
     entered = tl[tl["at"] < pd.Timestamp(at)].drop_duplicates("opportunity_id", keep="last") \
@@ -103,8 +107,8 @@ class _Cache:
     """Point-in-time snapshots and outcomes of one timeline, memoised (many forecasts of a
     comparison or calibration share the same month-start snapshots)."""
 
-    def __init__(self, opportunities, tl, types, fx_rates=None, policy=DEFAULT_POLICY):
-        self.opportunities, self.tl, self.types = opportunities, tl, types
+    def __init__(self, opportunities, tl, types, fx_rates=None, policy=DEFAULT_POLICY, history=None):
+        self.opportunities, self.tl, self.types, self.history = opportunities, tl, types, history
         self.fx_rates, self.policy = fx_rates, policy
         self._snap: dict = {}
         codes, uniques = pd.factorize(tl["opportunity_id"], sort=False)
@@ -119,7 +123,8 @@ class _Cache:
     def snapshot(self, at) -> pd.DataFrame:
         key = pd.Timestamp(at)
         if key not in self._snap:
-            self._snap[key] = _snapshot(self.opportunities, self.tl, key, self.types)
+            self._snap[key] = _snapshot(self.opportunities, self.tl, key, self.types, history=self.history,
+                                        fx_rates=self.fx_rates, policy=self.policy)
         return self._snap[key]
 
     def outcomes_at(self, ids: pd.Series, ends) -> np.ndarray:
@@ -139,8 +144,8 @@ class _Cache:
         """:func:`revops_kit.pipeline.opportunity_outcomes` of the booking types (computed once)."""
         if self._outcomes is None:
             pl = _pipeline()
-            out = pl.opportunity_outcomes(self.opportunities, fx_rates=self.fx_rates,
-                                          policy=self.policy, timeline=self.tl)
+            out = pl.opportunity_outcomes(self.opportunities, history=self.history, fx_rates=self.fx_rates,
+                                          policy=self.policy)
             if self.types is not None and "type" in out.columns:
                 out = out[out["type"].isin(list(self.types))]
             self._outcomes = out
@@ -152,7 +157,7 @@ def _cache_for(data, policy, cache) -> _Cache:
         return cache
     opps, history = _tables(data)
     return _Cache(opps, _timeline(opps, history, data.fx_rates, policy), _pipeline().BOOKING_TYPES,
-                  data.fx_rates, policy)
+                  data.fx_rates, policy, history)
 
 
 def _features(snap: pd.DataFrame, at, end, bands: np.ndarray) -> pd.DataFrame:
@@ -176,13 +181,13 @@ def _features(snap: pd.DataFrame, at, end, bands: np.ndarray) -> pd.DataFrame:
 
 
 def _band_labels(bands) -> list[str]:
-    def k(v):
-        return f"{v / 1000:,.0f}k" if abs(v) >= 1000 else f"{v:,.0f}"
-
+    # distinct edges get distinct labels (1.1k-1.2k, not 1k-1k: two bands would merge into one
+    # category of the model)
     edges = list(bands)
-    labels = [f"< {k(edges[0])}"]
-    labels += [f"{k(a)}-{k(b)}" for a, b in zip(edges[:-1], edges[1:])]
-    labels.append(f">= {k(edges[-1])}")
+    k = dict(zip(edges, distinct_money_labels(edges)))
+    labels = [f"< {k[edges[0]]}"]
+    labels += [f"{k[a]}-{k[b]}" for a, b in zip(edges[:-1], edges[1:])]
+    labels.append(f">= {k[edges[-1]]}")
     return labels
 
 
@@ -224,8 +229,7 @@ class WinProbabilityModel:
 def fit_win_probability(opportunities: pd.DataFrame, history: pd.DataFrame | None = None, *,
                         as_of, window_days: int, lookback_months: int = 24, C: float = 1.0,
                         fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                        types=None, timeline: pd.DataFrame | None = None,
-                        _cache: _Cache | None = None) -> WinProbabilityModel:
+                        types=None, _cache: _Cache | None = None) -> WinProbabilityModel:
     """Learn P(won within ``window_days`` | features at the snapshot) from history before ``as_of``.
 
     ``types`` defaults to the booking types (new business + expansion). Raises a
@@ -240,9 +244,8 @@ def fit_win_probability(opportunities: pd.DataFrame, history: pd.DataFrame | Non
     types = _pipeline().BOOKING_TYPES if types is None else types
     as_of = pd.Timestamp(as_of)
     if _cache is None:
-        tl = _with_stage_entered(timeline) if timeline is not None else \
-            _timeline(opportunities, history, fx_rates, policy)
-        _cache = _Cache(opportunities, tl, types, fx_rates, policy)
+        tl = _timeline(opportunities, history, fx_rates, policy)
+        _cache = _Cache(opportunities, tl, types, fx_rates, policy, history)
     window = pd.Timedelta(days=int(window_days))
     last = (as_of - window).to_period("M").to_timestamp()
     while last + window > as_of:
@@ -434,8 +437,8 @@ def forecast_comparison(data, periods, *, lookback_months: int = 24,
     rows = []
     for period in periods:
         p = as_period(period)
-        actual = float(pl.bookings(opps, p, history=history, fx_rates=data.fx_rates, policy=policy,
-                                   timeline=tl)["value"].sum())
+        actual = float(pl.bookings(opps, p, history=history, fx_rates=data.fx_rates,
+                                   policy=policy)["value"].sum())
         if subs is not None:
             mine = subs[subs["period"].astype(str) == str(p)]
             dates = sorted(pd.to_datetime(mine["submitted_at"]).unique())

@@ -24,16 +24,15 @@ __all__ = ["revenue_series", "monthly_bookings", "revenue_forecasts", "forecast_
 
 
 def monthly_bookings(opportunities: pd.DataFrame, months, *, history: pd.DataFrame | None = None,
-                     fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                     timeline: pd.DataFrame | None = None) -> pd.Series:
+                     fx_rates: pd.DataFrame | None = None,
+                     policy: MetricPolicy = DEFAULT_POLICY) -> pd.Series:
     """Bookings per month of ``months`` (a month spine): Σ won new-business + expansion amounts
     with a close date in the month, reporting currency (same rules as
     :func:`revops_kit.pipeline.bookings`; months without wins are 0)."""
     from .. import pipeline as pl
 
     spine = pd.DatetimeIndex(months)
-    out = pl.opportunity_outcomes(opportunities, history=history, fx_rates=fx_rates, policy=policy,
-                                  timeline=timeline)
+    out = pl.opportunity_outcomes(opportunities, history=history, fx_rates=fx_rates, policy=policy)
     won = out[(out["outcome"] == pl.WON) & out["closed_on"].notna()]
     if "type" in won.columns:
         won = won[won["type"].isin(list(pl.BOOKING_TYPES))]

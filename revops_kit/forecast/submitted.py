@@ -68,7 +68,7 @@ def submission_errors(submissions: pd.DataFrame, opportunities: pd.DataFrame,
                       period: PeriodLike | None = None, *, history: pd.DataFrame | None = None,
                       by: str | list[str] | None = "owner", categories=("commit",),
                       fx_rates: pd.DataFrame | None = None, policy: MetricPolicy = DEFAULT_POLICY,
-                      tolerance: float = 0.10, timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      tolerance: float = 0.10) -> pd.DataFrame:
     """One row per scored forecast: group × category × submission date (see the module docstring).
 
     Columns: ``period, category, submitted_at, months_ahead``, the ``by`` columns, ``owners``,
@@ -101,12 +101,10 @@ def submission_errors(submissions: pd.DataFrame, opportunities: pd.DataFrame,
         ["owners", "forecast", "actual", "error", "abs_error", "pct_error", "hit"]
     if subs.empty:
         return pd.DataFrame(columns=list(dict.fromkeys(cols)))
-    tl = timeline if timeline is not None else pl.opportunity_timeline(
-        opportunities, history, fx_rates=fx_rates, policy=policy)
     actual_parts = []
     for lab in subs["period"].unique():
         b = pl.bookings(opportunities, lab, history=history, by=["owner"], fx_rates=fx_rates,
-                        policy=policy, timeline=tl)
+                        policy=policy)
         actual_parts.append(b[["owner", "value"]].assign(period=lab))
     actuals = pd.concat(actual_parts, ignore_index=True).rename(columns={"value": "actual"})
     subs = subs.merge(actuals, on=["period", "owner"], how="left")
@@ -149,11 +147,23 @@ def _summarise(errors: pd.DataFrame, by: list[str], kind: str) -> pd.DataFrame:
     return out.drop(columns=["correct"])
 
 
+def _scored(submissions, opportunities, period, what: str, *, history, by, categories, fx_rates,
+            policy, tolerance) -> pd.DataFrame:
+    """The one body of :func:`forecast_accuracy` and :func:`forecast_bias` (``what`` picks the value)."""
+    by = as_list(by)
+    if "category" in by and categories == ("commit",):
+        categories = None
+    keep = [c for c in by if c not in ("category", "months_ahead")]
+    errors = submission_errors(submissions, opportunities, period, history=history, by=keep,
+                               categories=categories, fx_rates=fx_rates, policy=policy,
+                               tolerance=tolerance)
+    return _summarise(errors, by, what)
+
+
 def forecast_accuracy(submissions: pd.DataFrame, opportunities: pd.DataFrame, period: PeriodLike, *,
                       history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                       categories=("commit",), fx_rates: pd.DataFrame | None = None,
-                      policy: MetricPolicy = DEFAULT_POLICY, tolerance: float = 0.10,
-                      timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                      policy: MetricPolicy = DEFAULT_POLICY, tolerance: float = 0.10) -> pd.DataFrame:
     """Accuracy of submitted forecasts: 1 − Σ|F − A| ÷ ΣA (see the module docstring).
 
     Scores the forecasts of ``categories`` (default commit; every category when grouping by
@@ -175,50 +185,30 @@ def forecast_accuracy(submissions: pd.DataFrame, opportunities: pd.DataFrame, pe
     >>> forecast_accuracy(subs, opps, "2025-Q4", by="owner")[["owner", "value", "hit_rate"]].values.tolist()
     [['a', 0.9, 1.0], ['b', 0.75, 0.0]]
     """
-    by = as_list(by)
-    if "category" in by and categories == ("commit",):
-        categories = None
-    keep = [c for c in by if c not in ("category", "months_ahead")]
-    errors = submission_errors(submissions, opportunities, period, history=history, by=keep,
-                               categories=categories, fx_rates=fx_rates, policy=policy,
-                               tolerance=tolerance, timeline=timeline)
-    return _summarise(errors, by, "accuracy")
+    return _scored(submissions, opportunities, period, "accuracy", history=history, by=by,
+                   categories=categories, fx_rates=fx_rates, policy=policy, tolerance=tolerance)
 
 
 def forecast_bias(submissions: pd.DataFrame, opportunities: pd.DataFrame, period: PeriodLike, *,
                   history: pd.DataFrame | None = None, by: str | list[str] | None = None,
                   categories=("commit",), fx_rates: pd.DataFrame | None = None,
-                  policy: MetricPolicy = DEFAULT_POLICY, tolerance: float = 0.10,
-                  timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+                  policy: MetricPolicy = DEFAULT_POLICY, tolerance: float = 0.10) -> pd.DataFrame:
     """Bias of submitted forecasts: Σ(F − A) ÷ ΣA; positive = over-forecast (module docstring).
 
     Same arguments and columns as :func:`forecast_accuracy`, with ``value`` = bias, ``numerator``
     = Σ(F − A) and an ``accuracy`` column.
     """
-    by = as_list(by)
-    if "category" in by and categories == ("commit",):
-        categories = None
-    keep = [c for c in by if c not in ("category", "months_ahead")]
-    errors = submission_errors(submissions, opportunities, period, history=history, by=keep,
-                               categories=categories, fx_rates=fx_rates, policy=policy,
-                               tolerance=tolerance, timeline=timeline)
-    return _summarise(errors, by, "bias")
+    return _scored(submissions, opportunities, period, "bias", history=history, by=by,
+                   categories=categories, fx_rates=fx_rates, policy=policy, tolerance=tolerance)
 
 
 # =============================================================================== catalogue
 def _kw(data, by, policy):
-    from ..pipeline import _cached_timeline
-
-    try:
-        timeline = _cached_timeline(data, policy)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation only
-        timeline = None
-    return {"history": data.opportunity_history, "by": by, "fx_rates": data.fx_rates,
-            "policy": policy, "timeline": timeline}
+    return {"history": data.opportunity_history, "by": by, "fx_rates": data.fx_rates, "policy": policy}
 
 
 @register("forecast_accuracy", label="Forecast accuracy (submitted commit)", unit="ratio", good="up",
-          family="forecast",
+          family="forecast", sections={"forecast": 2},
           formula="1 − Σ|F − A| ÷ ΣA over submitted commit forecasts for the period (F = owners' "
                   "submitted total on a submission date, A = their bookings: won new business + "
                   "expansion closed in the period); by owner, team, category, months_ahead",
@@ -229,7 +219,7 @@ def _kpi_forecast_accuracy(data, period: Period, *, by, policy):
 
 
 @register("forecast_bias", label="Forecast bias (submitted commit)", unit="ratio", good="neutral",
-          family="forecast",
+          family="forecast", sections={"forecast": 3},
           formula="Σ(F − A) ÷ ΣA over submitted commit forecasts for the period (positive = "
                   "over-forecast); by owner, team, category, months_ahead",
           tables=("forecast_submissions", "opportunities"))

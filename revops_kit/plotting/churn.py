@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ._core import PALETTE, percent_axis, plain_text
+from ._core import PALETTE, nothing_to_plot, percent_axis, plain_text
 
 __all__ = ["churn_calibration", "churn_lift", "churn_drivers"]
 
@@ -24,6 +24,10 @@ def churn_calibration(calibration: pd.DataFrame, *, title: str = "Calibration: p
     Each point is a bin of customers: mean predicted probability (x) against the share that
     churned (y). Points on the diagonal are well calibrated.
     """
+    empty = nothing_to_plot(calibration, ["mean_predicted", "observed_rate"], title=title,
+                            what="every calibration point")
+    if empty is not None:
+        return empty
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 5.2))
     else:
@@ -56,6 +60,9 @@ def churn_lift(lifts: pd.DataFrame, *, title: str = "Lift and capture by risk de
     ``lifts`` is ``BacktestResult.lifts()`` (stacked, ``model`` column); decile 1 = highest
     predicted risk. The dashed line on the right is random targeting.
     """
+    empty = nothing_to_plot(lifts, ["lift"], title=title, what="every lift")
+    if empty is not None:
+        return empty
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     names = list(dict.fromkeys(lifts["model"]))
     colors = _colors(names)
@@ -90,6 +97,9 @@ def churn_drivers(drivers: pd.DataFrame, *, top: int = 12, title: str = "What dr
     Bar length = mean absolute contribution to the log-odds of churn over the scored accounts;
     the label says in which direction the feature raises risk.
     """
+    empty = nothing_to_plot(drivers, ["mean_abs_contribution"], title=title, what="every driver")
+    if empty is not None:
+        return empty
     shown = drivers.head(int(top)).iloc[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(shown) + 1.4))
     y = np.arange(len(shown))

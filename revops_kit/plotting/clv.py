@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ._core import PALETTE, plain_text
+from ._core import PALETTE, nothing_to_plot, plain_text
 
 __all__ = ["holdout_purchases"]
 
@@ -17,6 +17,9 @@ def holdout_purchases(table: pd.DataFrame, *, title: str, time_unit: str = "week
 
     ``table`` is :func:`revops_kit.clv.holdout_by_frequency`'s output.
     """
+    empty = nothing_to_plot(table, ["actual", "predicted"], title=title, what="every holdout purchase count")
+    if empty is not None:
+        return empty
     fig, ax = plt.subplots()
     pos = np.arange(len(table))
     ax.bar(pos - 0.2, table["actual"], width=0.4, color=PALETTE[0], label="Actual")

@@ -1,17 +1,23 @@
-"""Finance figures: billings vs revenue vs cash, margins and DSO."""
+"""Finance figures: billings vs revenue vs cash, margins and DSO (a
+:class:`~revops_kit.plotting.ChartNote` when there is nothing to draw)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ._core import PALETTE, money_axis, percent_axis, plain_text
+from ._core import PALETTE, money_axis, nothing_to_plot, percent_axis, plain_text
 
 __all__ = ["finance_flows", "finance_margins"]
 
 
 def finance_flows(series: pd.DataFrame, *, title: str, currency: str = "USD"):
     """Billings, revenue recognised and cash collected per period (``rk.finance_series`` output)."""
+    empty = nothing_to_plot(series, [c for c in ("billings", "revenue_recognised", "cash_collected")
+                                     if c in getattr(series, "columns", [])], title=title,
+                            what="each of billings, revenue and cash")
+    if empty is not None:
+        return empty
     fig, ax = plt.subplots()
     x = series["start"]
     for i, (col, label) in enumerate([("billings", "Billings"), ("revenue_recognised", "Revenue recognised"),
@@ -30,6 +36,11 @@ def finance_flows(series: pd.DataFrame, *, title: str, currency: str = "USD"):
 
 def finance_margins(series: pd.DataFrame, *, title: str):
     """Gross and operating profit margin (left, %) and DSO (right, days) per period."""
+    empty = nothing_to_plot(series, [c for c in ("gross_margin", "profit_margin", "dso")
+                                     if c in getattr(series, "columns", [])], title=title,
+                            what="each of the margins and DSO")
+    if empty is not None:
+        return empty
     fig, ax = plt.subplots()
     x = series["start"]
     if "gross_margin" in series:

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ._core import PALETTE, money_axis, percent_axis, plain_text
+from ._core import PALETTE, money_axis, nothing_to_plot, percent_axis, plain_text
 
 __all__ = ["fan_chart", "revenue_fan_charts", "forecast_vs_actual_chart", "year_ago_charts",
            "error_by_horizon_chart", "calibration_chart", "forecast_comparison_chart",
@@ -17,26 +17,10 @@ _LABEL = {"mrr": "MRR", "arr": "ARR", "bookings": "Bookings"}
 _BAND_ALPHA = {80: 0.35, 95: 0.18}
 
 
-def _note_figure(note: str, *, title: str):
-    fig, ax = plt.subplots(figsize=(9, 1.6))
-    ax.axis("off")
-    ax.text(0.5, 0.5, plain_text(note), ha="center", va="center", fontsize=10, wrap=True)
-    ax.set_title(plain_text(title))
-    return fig
-
-
-def _note(obj, title: str):
-    """A note figure when ``obj`` is a ``note`` frame (a section without its data) or empty."""
-    if obj is None:
-        return _note_figure("no data", title=title)
-    if isinstance(obj, pd.DataFrame):
-        if "note" in obj.columns:
-            return _note_figure(str(obj["note"].iloc[0]) if len(obj) else "no data", title=title)
-        if obj.empty:
-            return _note_figure("nothing to show for this period", title=title)
-    elif isinstance(obj, dict) and not obj:
-        return _note_figure("nothing to show for this period", title=title)
-    return None
+def _note(obj, title: str, columns=None, what: str = "every value"):
+    """A :class:`ChartNote` when ``obj`` is a ``note`` frame (a section without its data), empty,
+    or all 0 / unknown (in ``columns``, default every numeric column)."""
+    return nothing_to_plot(obj, columns, title=title, what=what)
 
 
 def _levels(frame: pd.DataFrame) -> list:

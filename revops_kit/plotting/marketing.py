@@ -1,7 +1,8 @@
 """Marketing figures: funnel by channel, CAC and payback by channel, ROI, spend mix.
 
 Every function takes a frame returned by the package and returns a Figure with a title and axis
-labels with units; a frame holding only a ``note`` column gives a figure that shows the note.
+labels with units; a frame holding only a ``note`` column, an empty frame or all-zero values give
+a :class:`~revops_kit.plotting.ChartNote` (one sentence) instead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def funnel_by_channel(funnel: pd.DataFrame, *, title: str):
     ``funnel``: ``rk.lead_funnel(..., by="channel")`` (columns ``channel``, ``step``,
     ``rate_from_lead``).
     """
-    fig = _note(funnel, title)
+    fig = _note(funnel, title, ["rate_from_lead"], what="every funnel rate")
     if fig is not None:
         return fig
     fig, ax = plt.subplots()
@@ -54,7 +55,7 @@ def cac_and_payback_by_channel(table: pd.DataFrame, *, title: str, currency: str
     ``table``: ``rk.acquisition_by_channel`` (columns ``channel``, ``cac``, ``cac_payback_months``);
     the ``total`` row is drawn as a reference line.
     """
-    fig = _note(table, title)
+    fig = _note(table, title, ["cac", "cac_payback_months"], what="CAC")
     if fig is not None:
         return fig
     rows = table[table["channel"] != "total"].dropna(subset=["cac"])
@@ -83,7 +84,7 @@ def cac_and_payback_by_channel(table: pd.DataFrame, *, title: str, currency: str
 
 def roi_by_channel(table: pd.DataFrame, *, title: str):
     """First-year marketing ROI per channel (bars, %), from ``rk.acquisition_by_channel``."""
-    fig = _note(table, title)
+    fig = _note(table, title, ["marketing_roi"], what="marketing ROI")
     if fig is not None:
         return fig
     rows = table.dropna(subset=["marketing_roi"])
@@ -101,7 +102,8 @@ def roi_by_channel(table: pd.DataFrame, *, title: str):
 
 def spend_mix(spend: pd.DataFrame, *, title: str, currency: str = "USD"):
     """Acquisition spend per month, stacked by category (``rk.spend_by_month``)."""
-    fig = _note(spend, title)
+    fig = _note(spend, title, [c for c in spend.columns if c != "month"] if spend is not None else None,
+                what="acquisition spend")
     if fig is not None:
         return fig
     fig, ax = plt.subplots()

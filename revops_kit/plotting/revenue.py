@@ -1,5 +1,6 @@
 """Revenue and retention figures: MRR trends, bridge waterfalls, retention trends, cohort
-heatmaps and survival curves. Every function returns the matplotlib ``Figure``."""
+heatmaps and survival curves. Every function returns the matplotlib ``Figure``, or a
+:class:`~revops_kit.plotting.ChartNote` (one sentence) when there is nothing to draw."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ._core import PALETTE, money_axis, percent_axis, plain_text, waterfall
+from ._core import PALETTE, count_axis, money_axis, nothing_to_plot, percent_axis, plain_text, waterfall
 
 __all__ = ["mrr_and_customers", "mrr_by_group", "mrr_bridge_waterfall", "retention_trends",
            "cohort_heatmap", "survival_plot"]
@@ -18,6 +19,9 @@ def mrr_and_customers(trend: pd.DataFrame, *, title: str, currency: str = "USD")
 
     ``trend`` has columns ``month``, ``mrr`` and ``customers`` (see ``rk.mrr_series``).
     """
+    empty = nothing_to_plot(trend, ["mrr", "customers"], title=title, what="MRR")
+    if empty is not None:
+        return empty
     fig, ax = plt.subplots()
     ax.bar(trend["month"], trend["mrr"], width=20, color=PALETTE[0], label="MRR")
     ax.set_ylabel(f"MRR ({currency})")
@@ -27,6 +31,8 @@ def mrr_and_customers(trend: pd.DataFrame, *, title: str, currency: str = "USD")
     ax2.plot(trend["month"], trend["customers"], color=PALETTE[1], marker="o", markersize=3,
              label="Active customers")
     ax2.set_ylabel("Active customers (count)")
+    count_axis(ax2)
+    ax2.set_ylim(bottom=0)
     ax2.grid(False)
     lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(lines, ["MRR", "Active customers"], loc="upper left", fontsize=8)
@@ -41,6 +47,9 @@ def mrr_by_group(trend: pd.DataFrame, group: str, *, title: str, currency: str =
 
     ``trend`` is ``rk.mrr_series(..., by=group)`` (columns ``month``, ``group``, ``mrr``).
     """
+    empty = nothing_to_plot(trend, ["mrr"], title=title, what="MRR")
+    if empty is not None:
+        return empty
     wide = trend.pivot_table(index="month", columns=group, values="mrr", aggfunc="sum",
                              fill_value=0.0).sort_index()
     if arr:
@@ -88,6 +97,9 @@ _LABELS = {"nrr": "NRR", "grr": "GRR", "logo_churn_rate": "Logo churn",
 def retention_trends(trend: pd.DataFrame, *, title: str):
     """Two panels from ``rk.retention_trend``: NRR and GRR (left), logo and gross revenue churn
     (right), by period, as percentages."""
+    empty = nothing_to_plot(trend, ["value"], title=title, what="every retention value")
+    if empty is not None:
+        return empty
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, kpis, ylabel in ((axes[0], ("nrr", "grr"), "Revenue retention (%)"),
                              (axes[1], ("logo_churn_rate", "gross_revenue_churn_rate"),
@@ -112,6 +124,9 @@ def cohort_heatmap(matrix: pd.DataFrame, *, title: str, xlabel: str = "Age (quar
     """Heatmap of a cohort × age matrix of fractions (``rk.cohort_matrix``), annotated in %."""
     import seaborn as sns
 
+    empty = nothing_to_plot(matrix, title=title, what="every retention value")
+    if empty is not None:
+        return empty
     if ax is None:
         fig, ax = plt.subplots(figsize=(9, max(3.0, 0.35 * len(matrix) + 1.5)))
     else:
@@ -133,6 +148,9 @@ def cohort_heatmap(matrix: pd.DataFrame, *, title: str, xlabel: str = "Age (quar
 
 def survival_plot(curves: pd.DataFrame, *, by: str | None = "segment", title: str):
     """Kaplan-Meier survival step curves with their confidence bands (``rk.survival_curves``)."""
+    empty = nothing_to_plot(curves, ["survival"], title=title, what="survival")
+    if empty is not None:
+        return empty
     fig, ax = plt.subplots()
     groups = [("All customers", curves)] if not by else curves.groupby(by, sort=True)
     for i, (key, part) in enumerate(groups):

@@ -3,7 +3,8 @@ attainment, time in stage.
 
 Every function takes a frame returned by the package (see each docstring) and returns a Figure
 with a title and axis labels with units. A frame holding only a ``note`` column (a section whose
-data is absent, see ``rk.sales_view``) gives a figure that shows the note.
+data is absent, see ``rk.sales_view``), an empty frame or one whose values are all 0 or unknown
+gives a :class:`~revops_kit.plotting.ChartNote` (one sentence) instead.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ._core import PALETTE, money_axis, percent_axis, plain_text, waterfall
+from ._core import PALETTE, ChartNote, headroom, money_axis, nothing_to_plot, percent_axis, plain_text, waterfall
 
 __all__ = ["note_figure", "pipeline_by_stage", "pipeline_waterfall", "win_rate_and_cycle",
            "velocity_trend", "quota_attainment_by_owner", "time_in_stage_chart"]
@@ -30,34 +31,46 @@ def note_figure(note: str, *, title: str):
     return fig
 
 
-def _note(frame: pd.DataFrame, title: str):
-    if frame is None or "note" in frame.columns:
-        return note_figure(frame["note"].iloc[0] if frame is not None and len(frame) else "no data",
-                           title=title)
-    if frame.empty:
-        return note_figure("nothing to show for this period", title=title)
-    return None
+def _note(frame: pd.DataFrame, title: str, columns=None, what: str = "every value"):
+    """A :class:`ChartNote` for a note frame, an empty frame or all-zero/unknown ``columns``."""
+    return nothing_to_plot(frame, columns, title=title, what=what)
 
 
 def pipeline_by_stage(by_stage: pd.DataFrame, *, title: str, currency: str = "USD"):
     """Open pipeline amount by stage (bars), with the number of deals on each bar.
 
-    ``by_stage``: ``rk.opportunities_by_stage`` (columns ``stage``, ``value`` = count, ``amount``).
+    ``by_stage``: ``rk.opportunities_by_stage`` (columns ``stage``, ``value`` = count, ``amount``,
+    optional ``n_missing_amount``). Bars are the known amounts; a stage's deals without an amount
+    are counted in its label ("12 deals, 3 without amount").
     """
-    fig = _note(by_stage, title)
+    if by_stage is not None and {"amount", "value", "n_missing_amount"} <= set(by_stage.columns):
+        # a stage whose every deal lacks an amount has an unknown amount, not 0
+        none_known = (by_stage["n_missing_amount"] >= by_stage["value"]) & (by_stage["value"] > 0)
+        by_stage = by_stage.assign(amount=by_stage["amount"].astype("float64").mask(none_known))
+        if none_known.all():
+            n = int(by_stage["value"].sum())
+            return ChartNote(f"Nothing to plot: none of the {n:,} open deals has an amount.", title=title)
+    fig = _note(by_stage, title, ["amount"], what="the open pipeline amount")
     if fig is not None:
         return fig
     fig, ax = plt.subplots()
     x = range(len(by_stage))
-    ax.bar(x, by_stage["amount"], color=PALETTE[0])
-    for i, (amt, n) in enumerate(zip(by_stage["amount"], by_stage["value"])):
-        ax.annotate(f"{int(n)} deals", (i, amt), ha="center", va="bottom", fontsize=8,
+    amounts = by_stage["amount"].astype("float64")
+    ax.bar(x, amounts.fillna(0.0), color=PALETTE[0])
+    missing = by_stage["n_missing_amount"] if "n_missing_amount" in by_stage.columns else [0] * len(by_stage)
+    for i, (amt, n, k) in enumerate(zip(amounts.fillna(0.0), by_stage["value"], missing)):
+        label = f"{int(n):,} deal{'s' if int(n) != 1 else ''}"
+        if k and k > 0:
+            label += f", {int(k):,} without amount"
+        ax.annotate(label, (i, amt), ha="center", va="bottom", fontsize=8,
                     xytext=(0, 2), textcoords="offset points")
     ax.set_xticks(list(x))
     ax.set_xticklabels([plain_text(s) for s in by_stage["stage"]])
     ax.set_xlabel("Stage")
-    ax.set_ylabel(f"Open pipeline ({currency})")
+    ax.set_ylabel(f"Open pipeline ({currency}, known amounts)" if any(k and k > 0 for k in missing)
+                  else f"Open pipeline ({currency})")
     money_axis(ax)
+    headroom(ax)
     ax.set_title(plain_text(title))
     fig.tight_layout()
     return fig
@@ -65,7 +78,7 @@ def pipeline_by_stage(by_stage: pd.DataFrame, *, title: str, currency: str = "US
 
 def pipeline_waterfall(evolution: pd.DataFrame, *, title: str, currency: str = "USD"):
     """Waterfall of ``rk.pipeline_evolution`` (ungrouped): start, movements, end."""
-    fig = _note(evolution, title)
+    fig = _note(evolution, title, ["value"], what="every pipeline movement")
     if fig is not None:
         return fig
     steps = pd.Series(evolution["value"].to_numpy(), index=[_STEP_LABELS.get(s, s) for s in evolution["step"]])
@@ -82,7 +95,7 @@ def win_rate_and_cycle(trend: pd.DataFrame, *, title: str):
 
     ``trend``: ``rk.sales_trend`` (columns ``period``, ``win_rate``, ``cycle_days_median``).
     """
-    fig = _note(trend, title)
+    fig = _note(trend, title, ["win_rate", "cycle_days_median"], what="each of win rate and sales cycle")
     if fig is not None:
         return fig
     fig, ax = plt.subplots()
@@ -108,7 +121,7 @@ def win_rate_and_cycle(trend: pd.DataFrame, *, title: str):
 
 def velocity_trend(trend: pd.DataFrame, *, title: str, currency: str = "USD"):
     """Pipeline velocity per day (bars) and bookings (line) per period, from ``rk.sales_trend``."""
-    fig = _note(trend, title)
+    fig = _note(trend, title, ["velocity_per_day", "bookings"], what="each of velocity and bookings")
     if fig is not None:
         return fig
     fig, ax = plt.subplots()
@@ -138,7 +151,8 @@ def quota_attainment_by_owner(attainment: pd.DataFrame, *, title: str):
     ``attainment``: ``rk.quota_attainment(..., by="owner")`` (columns ``owner``, ``value``) or
     ``rk.sales_view(...).quota`` (``owner``, ``attainment``).
     """
-    fig = _note(attainment, title)
+    col = "attainment" if attainment is not None and "attainment" in attainment.columns else "value"
+    fig = _note(attainment, title, [col], what="every quota attainment")
     if fig is not None:
         return fig
     col = "attainment" if "attainment" in attainment.columns else "value"
@@ -160,7 +174,7 @@ def time_in_stage_chart(stages: pd.DataFrame, *, title: str):
 
     ``stages``: columns ``stage``, ``median_days`` and ``conversion_rate`` (see ``rk.sales_view``).
     """
-    fig = _note(stages, title)
+    fig = _note(stages, title, ["median_days", "conversion_rate"], what="time in stage")
     if fig is not None:
         return fig
     fig, ax = plt.subplots()

@@ -8,19 +8,21 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .._common import missing_note
+from ..catalog import section_kpis
 from ..errors import ModelFallbackWarning
 from ..periods import PeriodLike, as_period
+from ..forecast.backtest import backtest, error_by_horizon
+from ..forecast.models import ForecastInputError
+from ..forecast.pipeline_forecast import _cache_for, forecast_comparison, pipeline_calibration, pipeline_forecast
+from ..forecast.revenue_forecast import _trim, forecast_from, forecast_table, revenue_forecasts, revenue_series
+from ..forecast.submitted import forecast_accuracy
 from ..policies import MetricPolicy
-from .backtest import backtest, error_by_horizon
-from .models import ForecastInputError
-from .pipeline_forecast import _cache_for, forecast_comparison, pipeline_calibration, pipeline_forecast
-from .revenue_forecast import _trim, forecast_from, forecast_table, revenue_forecasts, revenue_series
-from .submitted import forecast_accuracy
+from ._base import missing_note
 
 __all__ = ["ForecastView", "forecast_view", "FORECAST_HEADLINE"]
 
-FORECAST_HEADLINE = ("bookings", "forecast_accuracy", "forecast_bias")
+#: Derived from the catalogue (``sections={"forecast": n}`` on each KPI's registration).
+FORECAST_HEADLINE = section_kpis("forecast")
 _SERIES_LABEL = {"mrr": "MRR", "arr": "ARR", "bookings": "Bookings"}
 
 

@@ -21,7 +21,7 @@ def forecast_cli():
 
 
 def _handle(func):
-    from ..cli import handle_errors
+    from .options import handle_errors
 
     return handle_errors(func)
 
@@ -73,8 +73,8 @@ def evaluate_cmd(series_path, h, season, methods, jobs, fmt):
 
 def _evaluate(series_path, h, season, methods, jobs, fmt):
     from ..errors import DataNotFoundError, ModelFallbackWarning
-    from .backtest import evaluate_holdout
-    from .models import METHODS, series_from_long
+    from ..forecast.backtest import evaluate_holdout
+    from ..forecast.models import METHODS, series_from_long
 
     path = Path(series_path)
     if not path.exists():

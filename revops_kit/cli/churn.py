@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..cli_options import data_options
+from .options import data_options
 
 __all__ = ["churn_cli", "format_evaluation"]
 
@@ -19,14 +19,14 @@ def churn_cli():
 
 
 def _handle(func):
-    from ..cli import handle_errors
+    from .options import handle_errors
 
     return handle_errors(func)
 
 
 def format_evaluation(result, source: str) -> str:
     """The ``--format table`` text of ``revops churn evaluate``."""
-    from .evaluate import METRICS
+    from ..churn.evaluate import METRICS
 
     p = result.prepared
     lines = [f"table {source}: {p.rows_in:,} rows x {p.columns_in} columns; {len(p.y):,} rows used",
@@ -64,7 +64,7 @@ def evaluate_cmd(table, target, positive, id_column, cv, seed, fmt):
 
     @_handle
     def run():
-        from .table import evaluate_table, read_table
+        from ..churn.table import evaluate_table, read_table
 
         frame = read_table(table)
         result = evaluate_table(frame, target, positive=positive, id_column=id_column, cv=cv, seed=seed)
@@ -91,16 +91,16 @@ def score_cmd(data, as_of, kind, horizon, out, seed):
 
     @_handle
     def run():
-        from ..cli import load_data
-        from ..errors import PeriodError
+        from .options import load_data
         from ..report import neutralise_formula
-        from .scoring import risk_table
+        from ..churn.scoring import risk_table
 
         dataset = load_data(data)
         try:
             when = pd.Timestamp(as_of)
         except (TypeError, ValueError):
-            raise PeriodError(f"--as-of: expected a date such as 2026-01-01, got {as_of!r}") from None
+            raise click.BadParameter(f"expected a date such as 2026-01-01, got {as_of!r}",
+                                     param_hint="--as-of") from None
         risk = risk_table(dataset, when, kind=kind, horizon_months=horizon, random_state=seed)
         if out:
             safe = risk.copy()

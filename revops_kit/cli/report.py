@@ -1,0 +1,32 @@
+"""``revops report``: run every notebook for a period and write reports/<period>/."""
+
+from __future__ import annotations
+
+import click
+
+from .options import data_options, out_folder, period_option
+
+__all__ = ["report", "COMMANDS"]
+
+
+@click.command()
+@data_options
+@period_option("Default: the data's last full quarter.")
+@out_folder("reports", "Folder the report is written under (reports/<period>/).")
+@click.option("--policy", default="default", show_default=True)
+@click.option("--as-of", "as_of", default=None, help="Scoring date for models (default: period end).")
+@click.option("--currency", default="USD", show_default=True)
+@click.option("--fiscal-year-start", default=1, show_default=True, type=click.IntRange(1, 12))
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Notebooks run in parallel.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def report(data, period, out, policy, as_of, currency, fiscal_year_start, jobs, quiet):
+    """Run every notebook for a period and write reports/<period>/."""
+    from ..report import run_report
+
+    folder = run_report(period, data=data, out=out, policy=policy, as_of=as_of, currency=currency,
+                        fiscal_year_start=fiscal_year_start, jobs=jobs, progress=not quiet)
+    click.echo(f"report written to {folder}")
+
+
+COMMANDS = (report,)

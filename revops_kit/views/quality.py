@@ -1,0 +1,71 @@
+"""The data-quality report's view (``notebooks/70_data_quality.ipynb``): every frame from one run of the checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from ..periods import Period, PeriodLike, as_period
+from ..policies import DEFAULT_POLICY, MetricPolicy
+from ..quality import DEFAULT_QUALITY, DQ_WEIGHTS, QualityConfig, dq_checks
+from ..quality.run import QualityRun, examples_frame, run_checks
+from ..quality.scoring import (
+    check_weights, costs_frame, offenders_frame, score_frame, scorecard_frame, summary_frame,
+    trend_rows, worst_frame,
+)
+
+__all__ = ["QualityView", "quality_view"]
+
+
+@dataclass
+class QualityView:
+    """Everything the data-quality report shows for one period, from one run of the checks.
+
+    Attributes: ``period``, ``checks`` (:func:`dq_checks`), ``score``
+    (:func:`crm_quality_score`), ``summary``, ``scorecard``, ``trend`` (over ``trend_periods``
+    periods ending with ``period``), ``worst`` (worst checks), ``offenders`` (by owner) and
+    ``costs``; :meth:`examples` gives failing rows of one check for display.
+    """
+
+    period: Period
+    checks: pd.DataFrame
+    score: pd.DataFrame
+    summary: pd.DataFrame
+    scorecard: pd.DataFrame
+    trend: pd.DataFrame
+    worst: pd.DataFrame
+    offenders: pd.DataFrame
+    costs: pd.DataFrame
+    _run: QualityRun = field(repr=False)
+    _data: object = field(repr=False)
+
+    def examples(self, check: str, *, columns: Iterable[str] | None = None, n: int = 20,
+                 sort_by: str | None = None, ascending: bool = False) -> pd.DataFrame:
+        """Like :func:`dq_examples`, from the view's run."""
+        return examples_frame(self._run, self._data, check, columns, n, sort_by, ascending)
+
+
+def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 10, by: str = "owner",
+                 weights: Mapping[str, float] = DQ_WEIGHTS, config: QualityConfig = DEFAULT_QUALITY,
+                 policy: MetricPolicy = DEFAULT_POLICY) -> QualityView:
+    """The data-quality report for ``period`` (see :class:`QualityView`): the checks run once for
+    the period and once for each earlier period of the trend.
+
+    The earlier periods of the trend that lie before the data are left out.
+    """
+    check_weights(weights)
+    p = as_period(period)
+    run = run_checks(data, p, config, policy)
+    trend: list[dict] = []
+    first = data.date_range()[0] if data.tables() else p.start
+    for q in p.trailing(trend_periods)[:-1]:
+        if q.end <= first:
+            continue
+        trend += trend_rows(q, dq_checks(data, q, config=config, policy=policy), weights)
+    trend += trend_rows(p, run.checks, weights)
+    return QualityView(period=p, checks=run.checks, score=score_frame(run.checks, weights),
+                       summary=summary_frame(run.checks, weights), scorecard=scorecard_frame(run.checks),
+                       trend=pd.DataFrame(trend), worst=worst_frame(run.checks, n),
+                       offenders=offenders_frame(run, by, n), costs=costs_frame(run), _run=run, _data=data)

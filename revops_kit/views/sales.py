@@ -1,0 +1,120 @@
+"""The frames behind the sales report (``notebooks/20_sales.ipynb``)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pandas as pd
+
+from ..periods import PeriodLike, as_period
+from ..catalog import section_kpis
+from ..pipeline import (opportunities_by_stage, pipeline_coverage, pipeline_evolution,
+                        quota_attainment, sales_trend, stage_conversion_rate, stage_order, time_in_stage)
+from ..policies import MetricPolicy
+from ._base import SectionView
+
+__all__ = ["SALES_HEADLINE", "SalesView", "sales_view"]
+
+#: Derived from the catalogue (``sections={"sales": n}`` on each KPI's registration).
+SALES_HEADLINE = section_kpis("sales")
+
+
+class SalesView(SectionView):
+    """The frames behind the sales report (``notebooks/20_sales.ipynb``), each computed once.
+
+    Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
+    one-row frame with a ``note`` saying which (the plotting functions draw the note).
+    """
+
+    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8):
+        from ..policies import get_policy
+
+        super().__init__(data)
+        self.period = as_period(period)
+        self.policy = get_policy(policy)
+        self.trailing = trailing
+
+    def _kw(self):
+        d = self.data
+        return dict(history=d.opportunity_history, fx_rates=d.fx_rates, policy=self.policy)
+
+    @property
+    def by_stage(self) -> pd.DataFrame:
+        """Open deals at the period end per stage: count (``value``), ``amount``, share."""
+        return self._get("by_stage", ("opportunities",), lambda: opportunities_by_stage(
+            self.data.opportunities, self.period, customers=self.data.customers, **self._kw()))
+
+    @property
+    def coverage(self) -> pd.DataFrame:
+        """Coverage of the next period's quota at the period end, per team and in total."""
+        def build():
+            p, d = self.period, self.data
+            kw = dict(as_of=p.end, **self._kw())
+            teams = pipeline_coverage(d.opportunities, d.quotas, p.next(), by="team", **kw)
+            with_total = pd.concat([teams, pipeline_coverage(d.opportunities, d.quotas, p.next(), **kw)
+                                    .assign(team="total")], ignore_index=True)
+            out = with_total.rename(columns={"numerator": "pipeline", "value": "coverage"})
+            out.insert(0, "period", str(p.next()))
+            return out[["period", "team", "pipeline", "open_opportunities", "quota", "booked", "remaining_quota",
+                        "coverage", "n_missing_amount"]]
+        return self._get("coverage", ("opportunities", "quotas"), build)
+
+    @property
+    def evolution(self) -> pd.DataFrame:
+        """Evolution of the pipeline closing in the period, from its start to its end."""
+        p = self.period
+        return self._get("evolution", ("opportunities",), lambda: pipeline_evolution(
+            self.data.opportunities, p.start, p.end, window=p, **self._kw()))
+
+    @property
+    def trend(self) -> pd.DataFrame:
+        """Win rate, deal size, cycle, bookings, velocity for the trailing periods."""
+        d = self.data
+        return self._get("trend", ("opportunities",), lambda: sales_trend(
+            d.opportunities, self.period.trailing(self.trailing), history=d.opportunity_history,
+            customers=d.customers, fx_rates=d.fx_rates, policy=self.policy))
+
+    @property
+    def quota(self) -> pd.DataFrame:
+        """Quota attainment per owner (with team)."""
+        def build():
+            d = self.data
+            out = quota_attainment(d.opportunities, d.quotas, self.period, by="owner", **self._kw())
+            if "team" in d.quotas.columns:
+                teams = d.quotas.drop_duplicates("owner", keep="last").set_index("owner")["team"]
+                out.insert(1, "team", out["owner"].map(teams))
+            return out.rename(columns={"value": "attainment"})[
+                [c for c in ("owner", "team", "quota", "booked", "won", "attainment") if c in out.columns
+                 or c == "attainment"]]
+        return self._get("quota", ("opportunities", "quotas"), build)
+
+    @property
+    def stages(self) -> pd.DataFrame:
+        """Per open stage: exits in the period, share moving forward, median/mean days, deals in it."""
+        def build():
+            d, p = self.data, self.period
+            h = d.opportunity_history
+            order = stage_order(d.opportunities, h)
+            conv = stage_conversion_rate(d.opportunities, p, order=order, history=h)
+            tis = time_in_stage(d.opportunities, p, order=order, history=h)
+            out = pd.DataFrame({"stage": order})
+            out = out.merge(conv[["stage", "denominator", "value", "to_won", "to_lost", "moved_back"]]
+                            .rename(columns={"denominator": "exits", "value": "conversion_rate"}), on="stage", how="left")
+            out = out.merge(tis[["stage", "value", "mean", "in_stage"]]
+                            .rename(columns={"value": "median_days", "mean": "mean_days"}), on="stage", how="left")
+            counts = ["exits", "to_won", "to_lost", "moved_back", "in_stage"]
+            out[counts] = out[counts].fillna(0).astype("int64")
+            return out
+        return self._get("stages", ("opportunities", "opportunity_history"), build)
+
+    def headline(self, kpis: Iterable[str] = SALES_HEADLINE) -> pd.DataFrame:
+        """The period's headline KPIs (those whose tables the dataset has), long format."""
+        from ..catalog import compute_kpis, get_kpi
+
+        ids = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
+        return compute_kpis(self.data, self.period, ids, policy=self.policy)
+
+
+def sales_view(data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8) -> SalesView:
+    """The sales report's frames for ``period`` (see :class:`SalesView`)."""
+    return SalesView(data, period, policy=policy, trailing=trailing)
