@@ -26,6 +26,11 @@ from .schema import TABLE_NAMES, TABLES, _failure, format_failures, validation_r
 __all__ = ["RevOpsData", "load", "load_sample", "load_export", "from_frames", "parse_table", "validation_summary",
            "SAMPLE_DIR"]
 
+#: Loaders of other engines, registered by them (``revops_kit.engines`` registers "sql"), so that
+#: io does not import the layer above it: ``loader(load, path, engine=, **load_kwargs)`` returns
+#: a dataset, or ``None`` to let the pandas engine load it.
+ENGINE_LOADERS: dict = {}
+
 #: The committed sample dataset.
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -513,10 +518,8 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
     from .adapters.mapping import load_mapping, read_mapped
     from .adapters.warehouse import is_database, make_window, read_database_frames
 
-    if engine != "pandas":  # the SQL engine hook (revops_kit.engines.sql)
-        from .engines.sql import load_with_engine
-
-        data = load_with_engine(load, path, engine=engine, tables=tables, mapping=mapping,
+    if engine != "pandas" and ENGINE_LOADERS:  # the SQL engine hook (revops_kit.engines)
+        data = ENGINE_LOADERS["sql"](load, path, engine=engine, tables=tables, mapping=mapping,
                                 since=since, until=until, period=period, schema=schema,
                                 validate=validate)
         if data is not None:

@@ -224,7 +224,8 @@ def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path) -> _NotebookRun:
 def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_DIR,
                out: str | Path = "reports", policy: str = "default", as_of: str | None = None,
                currency: str = "USD", fiscal_year_start: int = 1, jobs: int = 1,
-               notebooks: list[Path] | None = None, progress: bool = True) -> Path:
+               notebooks: list[Path] | None = None, progress: bool = True,
+               engine: str | None = None) -> Path:
     """Run the report for ``period`` and return the report folder.
 
     Parameters
@@ -237,6 +238,9 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         Parent folder of the per-period report folders.
     jobs : int
         Notebooks executed in parallel.
+    engine : {"pandas", "sql"} or None
+        How the dataset is loaded for the KPI export and scorecard (see ``rk.load``); passed to
+        the notebooks as the parameter ``engine`` when given.
 
     Raises
     ------
@@ -252,7 +256,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
     # A database URL stays a string; a folder, DuckDB or mapping file becomes an absolute path so
     # that notebooks (run with their own working directory) find it.
     data_ref = str(data) if "://" in str(data) else str(Path(data).resolve())
-    dataset = load(data_ref)
+    dataset = load(data_ref, engine=engine)  # engine="sql": KPI export computed in the database
     pol = get_policy(policy)
     if period is None:
         p = dataset.latest_full_period("quarter")
@@ -264,6 +268,8 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         raise ReportError(f"no notebooks found in {nb_dir}")
     parameters = {"period": str(p), "data": data_ref, "as_of": as_of or str(p.end.date()),
                   "policy": pol.name, "currency": currency, "fiscal_year_start": int(fiscal_year_start)}
+    if engine is not None:  # notebooks that declare an `engine` parameter load with it
+        parameters["engine"] = engine
 
     out_root = Path(out).resolve()
     out_root.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import data_options, out_folder, period_option
+from .options import data_options, engine_option, out_folder, period_option
 
 __all__ = ["report", "COMMANDS"]
 
@@ -20,12 +20,14 @@ __all__ = ["report", "COMMANDS"]
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Notebooks run in parallel.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def report(data, period, out, policy, as_of, currency, fiscal_year_start, jobs, quiet):
+@engine_option
+def report(data, period, out, policy, as_of, currency, fiscal_year_start, jobs, quiet, engine):
     """Run every notebook for a period and write reports/<period>/."""
     from ..report import run_report
 
     folder = run_report(period, data=data, out=out, policy=policy, as_of=as_of, currency=currency,
-                        fiscal_year_start=fiscal_year_start, jobs=jobs, progress=not quiet)
+                        fiscal_year_start=fiscal_year_start, jobs=jobs, progress=not quiet,
+                        engine=None if engine == "auto" else engine)
     click.echo(f"report written to {folder}")
 
 

@@ -47,6 +47,21 @@ def check_engine(engine: str | None) -> str | None:
     return engine
 
 
+def _load_with_engine(*args, **kwargs):
+    from .sql import load_with_engine
+
+    return load_with_engine(*args, **kwargs)
+
+
+def _register() -> None:
+    from .. import io
+
+    io.ENGINE_LOADERS["sql"] = _load_with_engine
+
+
+_register()
+
+
 def is_sql(subscriptions) -> bool:
     """Whether ``subscriptions`` is a database table handle for the SQL engine."""
     from .sql import SQLSubscriptions

@@ -321,9 +321,15 @@ def count_rows(source: str | Path, *, schema: str | None = None) -> int | None:
     """Rows of the ``subscriptions`` table of a database (``None`` when it has none)."""
     try:
         subs = open_subscriptions(source, schema=schema, validate=False)
-    except DataNotFoundError:
+    except Exception:  # no such table, or a database Ibis cannot open: let pandas load it
         return None
-    return len(subs)
+    try:
+        return len(subs)
+    finally:
+        try:
+            subs.backend.disconnect()  # do not hold a DuckDB file open behind the loader
+        except Exception:  # pragma: no cover - backend specific
+            pass
 
 
 # ---------------------------------------------------------------------- expression helpers
