@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use)
-from .forecast import ForecastResult  # noqa: F401  (rk.forecast itself is callable: rk.forecast(y, h))
+from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use, forecast's models too)
 from . import fx  # noqa: F401  (cross rates, rebasing fx_rates onto a reporting currency)
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
 from . import engines  # noqa: F401  (engine="sql": the month grid computed in DuckDB/PostgreSQL/Spark)
@@ -44,6 +43,8 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".churn", __name__)
+    if name == "ForecastResult":  # rk.forecast itself is callable: rk.forecast(y, h)
+        return forecast.ForecastResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

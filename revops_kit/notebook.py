@@ -90,12 +90,75 @@ def fmt_pct(value: float, decimals: int = 1) -> str:
     return format_percent(value, decimals)
 
 
-def show(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int = 30):
-    """Display a frame as an HTML table with every cell escaped (untrusted text stays text)."""
-    from IPython.display import HTML
+_MONEY_WORDS = ("mrr", "arr", "amount", "pipeline", "booked", "bookings", "quota", "revenue", "billings",
+                "cash", "cost", "spend", "cac", "clv", "ltv", "acv", "tcv", "backlog", "deal_size", "velocity",
+                "forecast", "actual", "at_risk", "profit")
+_RATE_WORDS = ("_rate", "rate_", "share", "attainment", "accuracy", "bias", "margin", "retention",
+               "conversion", "churn_", "nrr", "grr", "roi", "inside_80", "wape", "coverage_pct")
 
-    shown = frame.head(max_rows)
-    plain_index = isinstance(shown.index, pd.RangeIndex)
-    table = shown.to_html(escape=True, na_rep="–", border=0, classes="rk-table", index=not plain_index)
+
+def _guess_units(frame: pd.DataFrame, units) -> dict:
+    """Units of the numeric columns whose names say it (money, rates); caller's ``units`` win."""
+    out = {}
+    for col in frame.columns:
+        name = str(col).lower()
+        if not pd.api.types.is_float_dtype(frame[col]):
+            continue
+        if name.startswith(("n_", "count", "customers", "deals", "opportunities", "open_opportunities")):
+            continue
+        if any(w in name for w in _RATE_WORDS) or name in ("rate", "share", "attainment", "conversion_rate"):
+            out[col] = "ratio"
+        elif any(w in name for w in _MONEY_WORDS) and not name.endswith(("_days", "_months", "_count")):
+            out[col] = "currency"
+    out.update(units or {})
+    return out
+
+
+class Shown:
+    """A displayed table: formatted HTML for the page (``_repr_html_``) and the exact values as
+    plain text (``repr``, what the notebook regression tests compare)."""
+
+    def __init__(self, html_text: str, plain: str):
+        self._html = html_text
+        self._plain = plain
+
+    def _repr_html_(self) -> str:
+        return self._html
+
+    def __repr__(self) -> str:
+        return self._plain
+
+
+def _plain(frame: pd.DataFrame) -> str:
+    def num(v):
+        return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+    return frame.to_string(index=False, float_format=num, na_rep="—")
+
+
+def show(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int = 30,
+         units: dict | None = None, currency: str | None = "USD") -> Shown:
+    """Display a frame as an HTML table: every cell escaped (untrusted text stays text), no index
+    column, whole numbers as integers, fractions as percentages, money with its currency, unknown
+    as ``—``. A note frame (one ``note`` column) is shown as its sentence. ``units`` maps columns
+    to catalogue units where the column name does not say it; a KPI frame (``unit`` column) is
+    formatted row by row."""
+    from .formatting import table_html
+
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
-    return HTML(cap + table)
+    if isinstance(frame, pd.DataFrame) and list(frame.columns) == ["note"]:
+        text = str(frame["note"].iloc[0]) if len(frame) else ""
+        return Shown(cap + f"<p class=\"rk-note\"><i>{html.escape(text)}</i></p>", text)
+    shown = frame.head(max_rows)
+    if not isinstance(shown.index, pd.RangeIndex):
+        shown = shown.reset_index()
+    if shown.empty:
+        return Shown(cap + "<p class=\"rk-note\"><i>Nothing to show for this period.</i></p>",
+                     "Nothing to show for this period.")
+    kw = {}
+    if "unit" in shown.columns and "value" in shown.columns:
+        kw = dict(unit_column="unit", value_columns=[c for c in ("value", "previous", "target")
+                                                          if c in shown.columns])
+        guessed = dict(units or {})
+    else:
+        guessed = _guess_units(shown, units)
+    return Shown(cap + table_html(shown, guessed, currency=currency, **kw), _plain(shown))

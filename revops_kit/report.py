@@ -147,15 +147,26 @@ def _notebook_html(nb_path: Path) -> str:
     nb = nbformat.read(nb_path, as_version=4)
     # Hide the parameter cells' outputs (they have none) and papermill's injected cell.
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    # A page never shows stderr: warnings are in the page's data notes, library logs nowhere.
+    for c in nb.cells:
+        if c.get("cell_type") == "code":
+            c["outputs"] = [o for o in c.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     body, _ = exporter.from_notebook_node(nb)
     return body
 
 
-def _scorecard_section(data: RevOpsData, p: Period, *, as_of, policy, currency: str) -> str:
-    """The executive scorecard (same as the executive summary notebook) and its key messages."""
-    from .targets import key_messages, messages_html, scorecard, scorecard_html
+def _scorecard_section(ctx) -> str:
+    """The executive scorecard (the same frame the executive summary notebook shows: computed once
+    and shared through the report context) and its key messages."""
+    from .targets import key_messages, messages_html, scorecard_html
+    from .views import is_note, note_text
 
-    sc = scorecard(data, p, as_of=as_of, policy=policy)
+    ex = ctx.executive
+    sc = ex.scorecard
+    if is_note(sc):
+        return f"<h2>Scorecard</h2><p class=\"muted\">{html.escape(note_text(sc))}</p>"
+    currency = ctx.currency
     msgs = key_messages(sc, n=5, currency=currency)
     items = messages_html(msgs) if len(msgs) else ""
     trend = sc.attrs.get("trend_periods") or []
@@ -173,7 +184,7 @@ def _scorecard_section(data: RevOpsData, p: Period, *, as_of, policy, currency: 
 class _NotebookRun:
     name: str
     seconds: float
-    error: str | None
+    error: str | None  # "ExceptionType: message (cell N)" when the notebook failed
 
 
 def _sha256(path: Path) -> str:
@@ -208,25 +219,165 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path) -> _NotebookRun:
+def _quiet_kernel_manager():
+    """A kernel manager whose kernel process writes its own log (e.g. "Kernel is running over TCP
+    without encryption", "KeyboardInterrupt caught in kernel") to nowhere instead of our terminal.
+    The cells' output still reaches the notebook through the kernel's messages."""
+    import subprocess
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stdout"] = subprocess.DEVNULL
+            kw["stderr"] = subprocess.DEVNULL
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
+def _failure_text(exc: Exception, executed: Path | None = None) -> str:
+    """``ExceptionType: message (cell N)`` for a failed notebook; N counts the cells of the
+    notebook file (markdown included, from 1), not papermill's injected parameters cell."""
+    ename = getattr(exc, "ename", None)
+    if ename:
+        evalue = str(getattr(exc, "evalue", "") or "").strip().splitlines()
+        where = ""
+        index = getattr(exc, "cell_index", None)
+        if index is not None:
+            injected = 0
+            if executed is not None and executed.exists():
+                import nbformat
+
+                # papermill wrote the copy with an error banner inserted first: the cells before
+                # the failing one are at 1..index
+                cells = nbformat.read(executed, as_version=4).cells
+                injected = sum(1 for c in cells[1:index + 1]
+                               if "injected-parameters" in c.get("metadata", {}).get("tags", []))
+            where = f" (cell {index + 1 - injected})"
+        return f"{ename}: {evalue[0] if evalue else ''}{where}"
+    first = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {first[0] if first else ''}"
+
+
+def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str | None) -> _NotebookRun:
     import papermill as pm
 
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(nb), str(dest), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(cwd), log_output=False)
+                            progress_bar=False, cwd=str(cwd), log_output=False,
+                            kernel_manager_class=_quiet_kernel_manager())
         error = None
     except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
-        error = f"{type(exc).__name__}: {exc}"
+        error = _failure_text(exc, dest)
     return _NotebookRun(nb.name, time.perf_counter() - t0, error)
+
+
+#: Run the slow notebooks first so that the parallel workers finish together; the executive
+#: summary last, so that it finds the scorecard the report computed in the meantime.
+_ORDER = ("50_forecast", "45_churn", "40_customer_success", "10_revenue", "70_data_quality", "20_sales",
+          "60_finance", "30_marketing", "00_overview", "00_executive_summary")
+
+
+def _schedule(nbs: list[Path]) -> list[Path]:
+    rank = {name: i for i, name in enumerate(_ORDER)}
+    return sorted(nbs, key=lambda nb: (rank.get(nb.stem, len(_ORDER) // 2), nb.name))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _clean_stale(out_root: Path, max_age_hours: float = 12.0) -> list[str]:
+    """Remove ``.tmp-*`` / ``.old-*`` folders left by runs that were killed: their process is gone
+    (the pid is in the name) or they are older than ``max_age_hours``. A running report's folder is
+    kept."""
+    removed = []
+    now = time.time()
+    for d in out_root.glob(".tmp-*"):
+        removed += _maybe_remove(d, now, max_age_hours)
+    for d in out_root.glob(".old-*"):
+        removed += _maybe_remove(d, now, max_age_hours)
+    return removed
+
+
+def _maybe_remove(d: Path, now: float, max_age_hours: float) -> list[str]:
+    if not d.is_dir():
+        return []
+    pid = None
+    for part in d.name.split("-"):
+        if part.startswith("pid") and part[3:].isdigit():
+            pid = int(part[3:])
+    try:
+        age_h = (now - d.stat().st_mtime) / 3600
+    except OSError:
+        return []
+    if pid == os.getpid():  # this process's own run (another thread): never stale
+        return []
+    stale = pid is None or not _pid_alive(pid) or age_h > max_age_hours
+    if stale:
+        shutil.rmtree(d, ignore_errors=True)
+        return [d.name]
+    return []
+
+
+class _Lock:
+    """An exclusive lock on ``<out>/.<period>.lock`` (POSIX ``flock``) held while a run swaps its
+    folder into place, so that two runs finishing at once take turns instead of colliding."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = None
+
+    def __enter__(self):
+        self.fh = open(self.path, "a+")
+        try:
+            import fcntl
+
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows: the rename retry below still applies
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            import fcntl
+
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+        except ImportError:  # pragma: no cover
+            pass
+        self.fh.close()
+
+
+def _render_pages(folder: Path, runs: list[_NotebookRun], nav, p: Period, footer: str) -> list[tuple[str, str]]:
+    pages = []
+    for r in runs:
+        if r.error is not None or not (folder / r.name).exists():
+            continue
+        name = r.name.replace(".ipynb", "")
+        href = f"{name}.html"
+        body = _notebook_html(folder / r.name)
+        (folder / href).write_text(html_page(f"{_title(name)} — {p}", body, nav, footer), encoding="utf-8")
+        pages.append((name, href))
+    return pages
 
 
 def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_DIR,
                out: str | Path = "reports", policy: str = "default", as_of: str | None = None,
                currency: str = "USD", fiscal_year_start: int = 1, jobs: int = 1,
-               notebooks: list[Path] | None = None, progress: bool = True,
-               engine: str | None = None) -> Path:
+               notebooks: list[Path] | None = None, progress: bool = True) -> Path:
     """Run the report for ``period`` and return the report folder.
+
+    The dataset is loaded, validated and put in the reporting currency once
+    (:func:`~revops_kit.views.context.open_report`); the notebooks receive that context through a
+    cache file keyed by the input hash instead of loading again.
 
     Parameters
     ----------
@@ -238,43 +389,44 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         Parent folder of the per-period report folders.
     jobs : int
         Notebooks executed in parallel.
-    engine : {"pandas", "sql"} or None
-        How the dataset is loaded for the KPI export and scorecard (see ``rk.load``); passed to
-        the notebooks as the parameter ``engine`` when given.
 
     Raises
     ------
     SchemaError, PeriodError
         Bad data or period; nothing is written.
     ReportError
-        A notebook failed; the previous report is left intact and the failed notebook's executed
-        copy is kept in ``<out>/<period>.failed/``.
+        A notebook failed: the previous report is left intact; the pages that succeeded, an index
+        listing the failures and the failed notebooks' executed copies are in
+        ``<out>/<period>.failed/``. ``error.failures`` lists ``(notebook, "Type: message (cell N)")``.
     """
     t_start = time.perf_counter()
     from .adapters.warehouse import is_database
+    from .views.context import CACHE_ENV, _cache_key, open_report
 
     # A database URL stays a string; a folder, DuckDB or mapping file becomes an absolute path so
     # that notebooks (run with their own working directory) find it.
     data_ref = str(data) if "://" in str(data) else str(Path(data).resolve())
-    dataset = load(data_ref, engine=engine)  # engine="sql": KPI export computed in the database
     pol = get_policy(policy)
-    if period is None:
-        p = dataset.latest_full_period("quarter")
-    else:
-        p = dataset.check_period(period, fiscal_year_start=fiscal_year_start)
+    ctx = open_report(data_ref, period, policy=pol, currency=currency, as_of=as_of,
+                      fiscal_year_start=fiscal_year_start, setup=False)
+    dataset, p = ctx.data, ctx.period
     nb_dir = NOTEBOOK_DIR
     nbs = sorted(notebooks) if notebooks is not None else sorted(nb_dir.glob("[0-9]*.ipynb"))
     if not nbs:
         raise ReportError(f"no notebooks found in {nb_dir}")
     parameters = {"period": str(p), "data": data_ref, "as_of": as_of or str(p.end.date()),
-                  "policy": pol.name, "currency": currency, "fiscal_year_start": int(fiscal_year_start)}
-    if engine is not None:  # notebooks that declare an `engine` parameter load with it
-        parameters["engine"] = engine
+                  "policy": pol.name, "currency": ctx.currency, "fiscal_year_start": int(fiscal_year_start)}
 
     out_root = Path(out).resolve()
     out_root.mkdir(parents=True, exist_ok=True)
+    stale = _clean_stale(out_root)
     final = out_root / str(p)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{p}-", dir=out_root))
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{p}-pid{os.getpid()}-", dir=out_root))
+    cache_file = tmp / ".context.pkl"
+    key = _cache_key(data_ref, str(p), pol.name, ctx.currency, fiscal_year_start)
+    ctx.save(cache_file, key)
+    old_env = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(cache_file)  # kernels inherit the environment when they start
     try:
         runs: list[_NotebookRun] = []
         bar = None
@@ -282,73 +434,93 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(nbs), desc=f"report {p}", unit="notebook", file=sys.stderr)
+        skipped: list[str] = []
+        kpi_result: dict = {}
+
+        def kpis_job():
+            # The KPI export and the index's scorecard, computed while the notebooks run; the
+            # scorecard goes into the cache for the executive summary (scheduled last).
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
+                try:
+                    kpi_result["score_html"] = _scorecard_section(ctx)
+                except RevOpsError as exc:
+                    kpi_result["score_html"] = f"<h2>Scorecard</h2><p class=\"muted\">Not computed: {html.escape(str(exc))}</p>"
+                ctx.save(cache_file, key)
+            kpi_result["warnings"] = list(dict.fromkeys(str(w.message) for w in caught
+                                                        if issubclass(w.category, RevOpsWarning)))
+
+        order = _schedule(nbs)
         with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-            futures = {pool.submit(_execute, nb, tmp / nb.name, parameters, nb.parent): nb for nb in nbs}
+            kfut = pool.submit(kpis_job)
+            futures = {pool.submit(_execute, nb, tmp / nb.name, parameters, nb.parent, str(cache_file)): nb
+                       for nb in order}
             for fut in as_completed(futures):
                 run = fut.result()
                 runs.append(run)
                 if bar is not None:
                     bar.set_postfix_str(f"{run.name} {'failed' if run.error else 'ok'}")
                     bar.update(1)
+            kfut.result()
         if bar is not None:
             bar.close()
         runs.sort(key=lambda r: r.name)
         failed = [r for r in runs if r.error]
-        if failed:
-            failed_dir = out_root / f"{p}.failed"
-            shutil.rmtree(failed_dir, ignore_errors=True)
-            failed_dir.mkdir()
-            for r in failed:
-                if (tmp / r.name).exists():
-                    shutil.copy2(tmp / r.name, failed_dir / r.name)
-            msg = "; ".join(f"{r.name}: {r.error.splitlines()[0] if r.error else ''}" for r in failed)
-            raise ReportError(
-                f"report {p}: {len(failed)} notebook(s) failed ({msg[:800]}). Executed copies with "
-                f"the error are in {failed_dir}; the previous report in {final} is unchanged."
-            )
 
-        pages = [(r.name.replace(".ipynb", ""), r.name.replace(".ipynb", ".html")) for r in runs]
-        nav = [("Index", "index.html")] + [(_title(n), href) for n, href in pages]
+        nav_runs = [r for r in runs if not r.error]
+        nav = [("Index", "index.html")] + [(_title(r.name.replace(".ipynb", "")), r.name.replace(".ipynb", ".html"))
+                                           for r in nav_runs]
         footer = html.escape(f"revops-kit {_versions()['revops-kit']} · data {dataset.source} · "
-                             f"policy {pol.name} · period {p} ({p.start.date()} – {p.end.date()} exclusive)")
-        for name, href in pages:
-            body = _notebook_html(tmp / f"{name}.ipynb")
-            (tmp / href).write_text(html_page(f"{_title(name)} — {p}", body, nav, footer), encoding="utf-8")
-
-        skipped: list[str] = []
-        # A report records our warnings (zero denominators ...) in the manifest instead of
-        # printing them: the numbers concerned are NaN in kpis.csv and "no data" in the scorecard.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RevOpsWarning)
-            table = kpi_table(dataset, p, policy=pol, skipped=skipped)
-            write_kpis(table, tmp)
-            score_html = _scorecard_section(dataset, p, as_of=parameters["as_of"], policy=pol,
-                                            currency=currency)
-        kpi_warnings = list(dict.fromkeys(str(w.message) for w in caught
-                                          if issubclass(w.category, RevOpsWarning)))
-        index_body = _index_body(p, score_html, pages, skipped)
-        (tmp / "index.html").write_text(html_page(f"RevOps report {p}", index_body, nav, footer),
-                                        encoding="utf-8")
+                             f"policy {pol.name} · currency {ctx.currency} · period {p} "
+                             f"({p.start.date()} – {p.end.date()} exclusive)")
+        pages = _render_pages(tmp, runs, nav, p, footer)
+        table = kpi_result["table"]
+        write_kpis(table, tmp)
+        index_body = _index_body(p, kpi_result["score_html"], pages, skipped,
+                                 [(r.name, r.error) for r in failed], data=dataset)
+        title = f"RevOps report {p}" + (" — FAILED" if failed else "")
+        (tmp / "index.html").write_text(html_page(title, index_body, nav, footer), encoding="utf-8")
         manifest = {
             "period": str(p),
             "period_start": str(p.start.date()),
             "period_end_exclusive": str(p.end.date()),
             "parameters": parameters,
             "policy": pol.to_dict(),
+            "reporting_currency": ctx.currency,
+            "tables": ctx.tables,
             "versions": _versions(),
             "inputs": _input_hashes(data_ref, is_database(data_ref)),
-            "notebooks": [{"name": r.name, "seconds": round(r.seconds, 2)} for r in runs],
+            "notebooks": [{"name": r.name, "seconds": round(r.seconds, 2), "error": r.error} for r in runs],
             "kpis_skipped": skipped,
-            "kpi_warnings": kpi_warnings,
+            "kpi_warnings": kpi_result.get("warnings", []),
             "load_notes": dataset.notes,
+            "stale_folders_removed": stale,
             "seconds_total": round(time.perf_counter() - t_start, 2),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                            encoding="utf-8")
-        _swap_into_place(tmp, final)
-        shutil.rmtree(out_root / f"{p}.failed", ignore_errors=True)
+        cache_file.unlink(missing_ok=True)
+        with _Lock(out_root / f".{p}.lock"):
+            if failed:
+                failed_dir = out_root / f"{p}.failed"
+                _swap_into_place(tmp, failed_dir)
+                lines = [f"{r.name}: {r.error}" for r in failed]
+                err = ReportError(
+                    f"report {p}: {len(failed)} notebook(s) failed:\n  " + "\n  ".join(lines) +
+                    f"\nThe pages that succeeded and the failed notebooks (with the error) are in "
+                    f"{failed_dir}; the previous report in {final} is unchanged.")
+                err.failures = [(r.name, r.error) for r in failed]
+                err.folder = failed_dir
+                raise err
+            _swap_into_place(tmp, final)
+            shutil.rmtree(out_root / f"{p}.failed", ignore_errors=True)
         return final
     finally:
+        if old_env is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = old_env
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -357,14 +529,44 @@ def _title(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _index_body(p: Period, score_html: str, pages: list[tuple[str, str]], skipped: list[str]) -> str:
+def _skipped_html(skipped: list[str], data) -> str:
+    """The KPIs not computed, grouped by what they lack ("need the table `subscriptions`: mrr, arr,
+    ..."), other reasons listed one per KPI."""
+    if not skipped:
+        return ""
+    from .catalog import get_kpi
+
+    groups: dict[str, list[str]] = {}
+    for entry in skipped:
+        kpi, _, reason = entry.partition(": ")
+        try:
+            tables = get_kpi(kpi).tables
+        except Exception:
+            tables = ()
+        missing = [t for t in tables if data is not None and getattr(data, t, None) is None]
+        if missing:
+            key = "need the table" + ("s " if len(missing) > 1 else " ") + ", ".join(f"`{t}`" for t in missing)
+        else:
+            key = reason.strip() or "not computed"
+        groups.setdefault(key, []).append(kpi)
+    items = "".join(f"<li>{html.escape(key)}: {html.escape(', '.join(ids))}</li>"
+                    for key, ids in sorted(groups.items(), key=lambda kv: -len(kv[1])))
+    return (f"<h2>Not computed ({len(skipped)} KPIs)</h2><p class=\"muted\">The dataset lacks what these "
+            f"KPIs need; everything else in this report is computed.</p><ul class=\"muted\">{items}</ul>")
+
+
+def _index_body(p: Period, score_html: str, pages: list[tuple[str, str]], skipped: list[str],
+                failures: list[tuple[str, str]] | None = None, data=None) -> str:
     links = "".join(f'<li><a href="{html.escape(href)}">{html.escape(_title(n))}</a></li>'
                     for n, href in pages)
-    skipped_html = ""
-    if skipped:
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in skipped)
-        skipped_html = f"<h2>Not computed</h2><ul class=\"muted\">{items}</ul>"
-    return (f"<p class=\"muted\">Period {html.escape(str(p))}: {p.start.date()} to {p.end.date()} "
+    failed_html = ""
+    if failures:
+        items = "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(e or '')} — its executed copy with the "
+                        f"error is in this folder.</li>" for n, e in failures)
+        failed_html = (f"<h2>Failed</h2><p>These notebooks failed; the report was not published and the "
+                       f"previous one is unchanged.</p><ul>{items}</ul>")
+    skipped_html = _skipped_html(skipped, data)
+    return (f"{failed_html}<p class=\"muted\">Period {html.escape(str(p))}: {p.start.date()} to {p.end.date()} "
             "(exclusive). Values are at period end or over the period; changes are against the "
             f"previous period.</p>{score_html}"
             f"<h2>Sections</h2><ul>{links}</ul>"
@@ -374,15 +576,25 @@ def _index_body(p: Period, score_html: str, pages: list[tuple[str, str]], skippe
 
 
 def _swap_into_place(tmp: Path, final: Path) -> None:
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        final.rename(old)
-    try:
-        tmp.rename(final)
-    except OSError:
-        if old is not None:
-            old.rename(final)
-        raise
-    if old is not None:
+    """Replace ``final`` by ``tmp`` (callers hold the period's lock). A folder another process put
+    back in between is moved aside too, so the rename never meets a non-empty target."""
+    olds = []
+    for attempt in range(5):
+        if final.exists():
+            old = final.with_name(f".old-{final.name}-pid{os.getpid()}-{attempt}-{time.time_ns()}")
+            try:
+                final.rename(old)
+                olds.append(old)
+            except FileNotFoundError:
+                pass
+        try:
+            tmp.rename(final)
+            break
+        except OSError:
+            if attempt == 4:
+                if olds and not final.exists():
+                    olds[-1].rename(final)
+                    olds.pop()
+                raise
+    for old in olds:
         shutil.rmtree(old, ignore_errors=True)

@@ -227,7 +227,7 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", RevOpsWarning)
                     try:
-                        frame = kpi.compute(data, q, by=by, policy=pol)
+                        frame = kpi.compute(data, q, by=by, policy=pol, extra_columns=True)
                         note = "; ".join(dict.fromkeys(str(w.message) for w in caught
                                                        if issubclass(w.category, RevOpsWarning)))
                     except RevOpsError as exc:

@@ -58,12 +58,99 @@ def test_failed_run_keeps_previous_report(tmp_path, tiny_dir):
     folder = run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[good], progress=False)
     before = sorted(p.name for p in folder.iterdir())
     bad = _notebook(tmp_path / "20_bad.ipynb", "raise RuntimeError('boom in cell')")
-    with pytest.raises(ReportError, match="20_bad.ipynb"):
+    with pytest.raises(ReportError) as info:
         run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[good, bad], progress=False, jobs=2)
+    # one line per failure: notebook: ExceptionType: message (cell N)
+    assert "20_bad.ipynb: RuntimeError: boom in cell (cell 2)" in str(info.value)
+    assert info.value.failures == [("20_bad.ipynb", "RuntimeError: boom in cell (cell 2)")]
     assert sorted(p.name for p in folder.iterdir()) == before
-    kept = nbformat.read(out / "2024-Q1.failed" / "20_bad.ipynb", as_version=4)
+    failed = out / "2024-Q1.failed"
+    kept = nbformat.read(failed / "20_bad.ipynb", as_version=4)
     assert "boom in cell" in json.dumps(kept.cells[-1].outputs)
-    assert not [p for p in out.iterdir() if p.name.startswith(".tmp")]
+    # the page that succeeded is rendered, with its own index naming the failure
+    assert (failed / "10_ok.html").exists() and not (failed / "20_bad.html").exists()
+    index = (failed / "index.html").read_text()
+    assert "FAILED" in index and "20_bad.ipynb" in index and "boom in cell" in index
+    assert not [p for p in out.iterdir() if p.name.startswith((".tmp", ".old"))]
+    # the next successful run removes the .failed folder
+    run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[good], progress=False)
+    assert not failed.exists()
+
+
+def test_cli_prints_each_failure(tmp_path, tiny_dir):
+    from click.testing import CliRunner
+
+    from revops_kit import report as report_mod
+    from revops_kit.cli import main
+
+    bad = _notebook(tmp_path / "20_bad.ipynb", "import math\nmath.sqrt(-1)")
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    (nb_dir / "20_bad.ipynb").write_bytes(bad.read_bytes())
+    old = report_mod.NOTEBOOK_DIR
+    report_mod.NOTEBOOK_DIR = nb_dir
+    try:
+        result = CliRunner().invoke(main, ["report", "--data", str(tiny_dir), "--period", "2024-Q1",
+                                           "--out", str(tmp_path / "r"), "--quiet"])
+    finally:
+        report_mod.NOTEBOOK_DIR = old
+    assert result.exit_code == 1
+    assert "20_bad.ipynb: ValueError: math domain error (cell 2)" in result.output
+
+
+def test_stale_tmp_folder_of_a_killed_run_is_removed(tmp_path, tiny_dir):
+    import subprocess
+    import sys
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    # a run killed before it finished: its process is gone, its folder remains
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    dead = out / f".tmp-2024-Q1-pid{proc.pid}-abc123"
+    (dead / "sub").mkdir(parents=True)
+    (dead / "10_ok.ipynb").write_text("{}")
+    legacy = out / ".tmp-2024-Q1-x7y8z9"  # the old naming, without a pid
+    legacy.mkdir()
+    import os
+
+    alive = out / f".tmp-2024-Q1-pid{os.getppid()}-live"  # a run still going (our parent process)
+    alive.mkdir()
+    good = _notebook(tmp_path / "10_ok.ipynb", "x = 1")
+    folder = run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[good], progress=False)
+    assert not dead.exists() and not legacy.exists() and alive.exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(manifest["stale_folders_removed"]) == sorted([dead.name, legacy.name])
+
+
+def test_two_runs_finishing_at_once_never_raise(tmp_path, tiny_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from revops_kit.report import _Lock, _swap_into_place
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    final = out / "2024-Q1"
+
+    def finish(i):
+        tmp = out / f".tmp-2024-Q1-pid0-{i}"
+        tmp.mkdir()
+        (tmp / "index.html").write_text(str(i))
+        with _Lock(out / ".2024-Q1.lock"):
+            _swap_into_place(tmp, final)
+        return i
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(finish, range(16))) == list(range(16))
+    assert final.is_dir() and (final / "index.html").read_text() in {str(i) for i in range(16)}
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".2024")] == ["2024-Q1"]
+    # and the real command, twice at the same time
+    good = _notebook(tmp_path / "10_ok.ipynb", "x = 1")
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(run_report, "2024-Q1", data=tiny_dir, out=out, notebooks=[good], progress=False)
+                   for _ in range(2)]
+        folders = [f.result() for f in futures]
+    assert folders[0] == folders[1] == final and (final / "10_ok.html").exists()
 
 
 def test_neutralise_formula():

@@ -3,37 +3,58 @@
 The subpackage is itself callable: ``rk.forecast(y, h, method="auto")`` is
 :func:`revops_kit.forecast.models.forecast`, while ``revops_kit.forecast`` stays an ordinary
 package (``import revops_kit.forecast.models``, ``rk.forecast.backtest(...)``).
+
+The series models (``models``, ``backtest``, ``revenue_forecast``: scipy and statsmodels) are
+imported on first use of one of their names, so ``import revops_kit`` does not pay for them;
+``accuracy``, ``pipeline_forecast`` and ``submitted`` (the catalogue's forecast KPIs) load with
+the package.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 
 from . import accuracy as _accuracy
-from . import backtest as _backtest
-from . import models as _models
 from . import pipeline_forecast as _pipeline_forecast
-from . import revenue_forecast as _revenue_forecast
 from . import submitted as _submitted
 from .accuracy import *  # noqa: F401,F403
-from .backtest import *  # noqa: F401,F403
-from .models import *  # noqa: F401,F403
 from .pipeline_forecast import *  # noqa: F401,F403
-from .revenue_forecast import *  # noqa: F401,F403
 from .submitted import *  # noqa: F401,F403
 
-backtest = _backtest  # the module, callable as the function (import revops_kit.forecast.backtest works)
+#: Names of the lazily imported modules (checked against their ``__all__`` by the tests).
+LAZY = {
+    "models": ["forecast", "ForecastResult", "ForecastInputError", "METHODS", "AUTO_MEMBERS", "MIN_OBS",
+               "seasonality_test", "seasonal_indices", "season_length_for", "series_from_long"],
+    "backtest": ["backtest", "error_by_horizon", "backtest_summary", "evaluate_holdout", "HoldoutResult"],
+    "revenue_forecast": ["revenue_series", "monthly_bookings", "revenue_forecasts", "forecast_from",
+                         "forecast_table"],
+}
+_LAZY_NAME = {name: mod for mod, names in LAZY.items() for name in names if name != "backtest"}
 
-__all__: list[str] = [*_models.__all__, *_accuracy.__all__, *_backtest.__all__,
-                      *_pipeline_forecast.__all__, *_submitted.__all__, *_revenue_forecast.__all__]
+__all__: list[str] = [*_accuracy.__all__, *_pipeline_forecast.__all__, *_submitted.__all__,
+                      *[n for names in LAZY.values() for n in names]]
+
+
+def __getattr__(name: str):
+    if name in ("models", "backtest", "revenue_forecast"):
+        # the module itself; ``backtest`` stays the module, callable as the function
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    if name in _LAZY_NAME:
+        value = getattr(importlib.import_module(f".{_LAZY_NAME[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _CallableModule(types.ModuleType):
     """``revops_kit.forecast(...)`` calls :func:`~revops_kit.forecast.models.forecast`."""
 
     def __call__(self, *args, **kwargs):
-        return _models.forecast(*args, **kwargs)
+        return importlib.import_module(".models", __name__).forecast(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

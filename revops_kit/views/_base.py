@@ -1,34 +1,134 @@
-"""The base of every report section view and the note shown instead of a section whose data is missing."""
+"""The base of every report section view and the note shown instead of a section whose data is missing.
+
+A *note* is a one-row DataFrame with a single ``note`` column holding one plain sentence ("This
+section needs the table `quotas`."). Views return it in place of a frame they cannot build; the
+display helpers (:func:`revops_kit.views.display.show`, the plotting functions) show the sentence.
+"""
 
 from __future__ import annotations
 
+from typing import Iterable, Mapping
+
 import pandas as pd
 
-__all__ = ["missing_note", "SectionView"]
+from ..errors import RevOpsError
+
+__all__ = ["missing_note", "needs", "note_frame", "is_note", "note_text", "SectionView", "ContextView"]
 
 
-def missing_note(data, *tables: str, any_of: bool = False) -> pd.DataFrame | None:
-    """A one-row ``note`` frame when ``data`` lacks the ``tables`` a report section needs (all of
-    them, or with ``any_of`` at least one), shown instead of the section; ``None`` when present."""
-    have = [t for t in tables if getattr(data, t, None) is not None]
-    if (any_of and have) or (not any_of and len(have) == len(tables)):
-        return None
-    missing = [t for t in tables if t not in have]
-    joined = " or ".join(missing) if any_of else ", ".join(missing)
-    return pd.DataFrame({"note": [f"This section needs the table(s) {joined}, which the dataset "
-                                  f"{data.source or '(in memory)'} does not have."]})
+def _tick(names: Iterable[str]) -> list[str]:
+    return [f"`{n}`" for n in names]
+
+
+def _join(items: list[str], word: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def needs(data, tables: Iterable[str] = (), *, columns: Mapping[str, Iterable[str]] | None = None,
+          any_of: bool = False) -> str | None:
+    """The one sentence saying what ``data`` lacks for a section, or ``None`` when it has it all.
+
+    ``tables`` must all be present (``any_of``: at least one). ``columns`` maps a table to optional
+    columns the section needs; a column counts as missing when absent or entirely empty.
+
+    >>> from revops_kit.io import RevOpsData
+    >>> needs(RevOpsData(), ["quotas"])
+    'This section needs the table `quotas`.'
+    >>> needs(RevOpsData(), ["leads", "costs"])
+    'This section needs the tables `leads` and `costs`.'
+    """
+    tables = list(tables)
+    missing = [t for t in tables if getattr(data, t, None) is None]
+    if any_of and len(missing) < len(tables):
+        missing = []
+    if missing:
+        word = "or" if any_of else "and"
+        noun = "table" if len(missing) == 1 else ("tables" if not any_of else "table")
+        return f"This section needs the {noun} {_join(_tick(missing), word)}."
+    for table, cols in (columns or {}).items():
+        frame = getattr(data, table, None)
+        cols = list(cols)
+        if frame is None:
+            return (f"This section needs the table `{table}` with "
+                    f"{'a column' if len(cols) == 1 else 'columns'} {_join(_tick(cols))}.")
+        absent = [c for c in cols if c not in frame.columns or frame[c].isna().all()]
+        if absent:
+            what = f"a {_tick(absent)[0]} column" if len(absent) == 1 else f"the columns {_join(_tick(absent))}"
+            return f"This section needs {what} on {table}."
+    return None
+
+
+def note_frame(text: str) -> pd.DataFrame:
+    """A note: a one-row frame whose only column, ``note``, holds ``text``."""
+    return pd.DataFrame({"note": [str(text)]})
+
+
+def is_note(obj) -> bool:
+    """True for a note frame (see :func:`note_frame`)."""
+    return isinstance(obj, pd.DataFrame) and list(obj.columns) == ["note"]
+
+
+def note_text(obj) -> str:
+    """The sentence of a note frame."""
+    return str(obj["note"].iloc[0]) if len(obj) else ""
+
+
+def missing_note(data, *tables: str, any_of: bool = False,
+                 columns: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame | None:
+    """A note frame when ``data`` lacks the ``tables`` (all of them, or with ``any_of`` at least
+    one) or the optional ``columns`` a report section needs; ``None`` when it has them."""
+    text = needs(data, tables, columns=columns, any_of=any_of)
+    return None if text is None else note_frame(text)
+
+
+def _error_note(exc: Exception) -> pd.DataFrame:
+    msg = str(exc).strip().rstrip(".")
+    return note_frame(f"Not computed on this dataset: {msg}.")
 
 
 class SectionView:
     """Base of the per-section report views: each frame is computed once (``_get``) or replaced
-    by a :func:`missing_note` when the dataset lacks its tables."""
+    by a note when the dataset lacks its tables or columns, or when the data cannot give it (a
+    :class:`~revops_kit.errors.RevOpsError` such as a missing table deeper down). Any other
+    exception is a bug and propagates."""
 
     def __init__(self, data):
         self.data = data
         self._memo: dict = {}
 
-    def _get(self, name: str, tables, build):
+    def _get(self, name: str, tables, build, *, columns: Mapping[str, Iterable[str]] | None = None,
+             any_of: bool = False):
         if name not in self._memo:
-            note = missing_note(self.data, *tables)
-            self._memo[name] = note if note is not None else build()
+            note = missing_note(self.data, *tables, any_of=any_of, columns=columns)
+            if note is None:
+                try:
+                    note = build()
+                except RevOpsError as exc:
+                    note = _error_note(exc)
+            self._memo[name] = note
+        return self._memo[name]
+
+
+class ContextView(SectionView):
+    """A section view built from a :class:`~revops_kit.views.context.ReportContext`: the period,
+    policy (with the reporting currency) and dataset come from it, and the warnings raised while a
+    frame is computed become the page's data notes."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx.data)
+        self.ctx = ctx
+        self.period = ctx.period
+        self.policy = ctx.policy
+
+    @property
+    def kw(self) -> dict:
+        """``customers``, ``fx_rates`` and ``policy`` keyword arguments of the KPI functions."""
+        return dict(customers=self.data.customers, fx_rates=self.data.fx_rates, policy=self.policy)
+
+    def _get(self, name, tables, build, *, columns=None, any_of=False):
+        if name not in self._memo:
+            with self.ctx.notes.capture():
+                return super()._get(name, tables, build, columns=columns, any_of=any_of)
         return self._memo[name]

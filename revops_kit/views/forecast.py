@@ -1,4 +1,7 @@
-"""The frames behind the forecast report (``notebooks/50_forecast.ipynb``), each computed once."""
+"""The frames behind the forecast report (``notebooks/50_forecast.ipynb``), each computed once.
+
+The forecasting code (statsmodels) is imported when a frame is first asked for, not with the view.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,6 @@ import pandas as pd
 from ..catalog import section_kpis
 from ..errors import ModelFallbackWarning
 from ..periods import PeriodLike, as_period
-from ..forecast.backtest import backtest, error_by_horizon
-from ..forecast.models import ForecastInputError
-from ..forecast.pipeline_forecast import _cache_for, forecast_comparison, pipeline_calibration, pipeline_forecast
-from ..forecast.revenue_forecast import _trim, forecast_from, forecast_table, revenue_forecasts, revenue_series
-from ..forecast.submitted import forecast_accuracy
 from ..policies import MetricPolicy
 from ._base import missing_note
 
@@ -38,7 +36,7 @@ class ForecastView:
 
     def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None,
                  h: int = 12, method: str = "auto", history_months: int = 36,
-                 trailing: int = 4, backtest_windows: int = 6, backtest_h: int = 6):
+                 trailing: int = 4, backtest_windows: int = 6, backtest_h: int = 6, ctx=None):
         from ..policies import get_policy
 
         self.data = data
@@ -52,6 +50,7 @@ class ForecastView:
         self.backtest_h = int(backtest_h)
         self._memo: dict = {}
         self._notes: list[tuple[str, str]] = []
+        self.ctx = ctx
 
     def _get(self, name, tables, build, any_of=False):
         if name not in self._memo:
@@ -59,13 +58,21 @@ class ForecastView:
             if note is not None:
                 self._memo[name] = note
             else:
+                from ..errors import RevOpsError
+
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", ModelFallbackWarning)
-                    self._memo[name] = build()
+                    try:
+                        self._memo[name] = build()
+                    except RevOpsError as exc:
+                        self._memo[name] = pd.DataFrame({"note": [f"Not computed on this dataset: "
+                                                                  f"{str(exc).strip().rstrip('.')}."]})
                 for w in caught:
                     if issubclass(w.category, ModelFallbackWarning):
                         self._notes.append((name, str(w.message)))
-                    else:  # not ours to swallow
+                    if self.ctx is not None:
+                        self.ctx.notes.record_warning(w.message, w.category, w.filename, w.lineno)
+                    elif not issubclass(w.category, ModelFallbackWarning):  # not ours to swallow
                         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return self._memo[name]
 
@@ -81,12 +88,16 @@ class ForecastView:
     @property
     def series(self) -> pd.DataFrame:
         """Monthly ``mrr``, ``arr``, ``bookings`` up to the period end (all months available)."""
+        from ..forecast.revenue_forecast import revenue_series
+
         return self._get("series", ("subscriptions", "opportunities"), lambda: revenue_series(
             self.data, self.period, months=self.history_months + 24, policy=self.policy), any_of=True)
 
     @property
     def revenue(self):
         """``{"mrr", "arr", "bookings"}`` → ForecastResult for the ``h`` months after the period."""
+        from ..forecast.revenue_forecast import revenue_forecasts
+
         return self._get("revenue", ("subscriptions", "opportunities"), lambda: revenue_forecasts(
             self.data, self.period, h=self.h, method=self.method, months=self.history_months,
             policy=self.policy), any_of=True)
@@ -94,6 +105,8 @@ class ForecastView:
     @property
     def revenue_table(self) -> pd.DataFrame:
         """Last actual month and forecast at 3, 6 and 12 months (80 % interval) per series."""
+        from ..forecast.revenue_forecast import forecast_table
+
         rev = self.revenue
         if isinstance(rev, pd.DataFrame):
             return rev
@@ -105,6 +118,8 @@ class ForecastView:
     def year_ago(self):
         """``{"mrr", "bookings"}`` → the forecast made 12 months before the period end, with the
         ``actual`` of each month since (see :func:`~revops_kit.forecast.forecast_from`)."""
+        from ..forecast.revenue_forecast import _trim, forecast_from
+
         def build():
             s = self.series
             origin = self.period.last_month - pd.DateOffset(months=12)
@@ -146,6 +161,10 @@ class ForecastView:
     def backtest(self) -> pd.DataFrame:
         """Error by months ahead of ``snaive`` and the report's method on MRR and bookings:
         ``backtest_windows`` monthly origins, horizon ``backtest_h``."""
+        from ..forecast.backtest import backtest, error_by_horizon
+        from ..forecast.models import ForecastInputError
+        from ..forecast.revenue_forecast import _trim
+
         def build():
             s = self.series
             frames = []
@@ -170,6 +189,8 @@ class ForecastView:
 
     # ------------------------------------------------------------------ pipeline
     def _pcache(self):
+        from ..forecast.pipeline_forecast import _cache_for
+
         if "_pcache" not in self._memo:
             self._memo["_pcache"] = _cache_for(self.data, self.policy, None)
         return self._memo["_pcache"]
@@ -178,6 +199,8 @@ class ForecastView:
     def pipeline_next(self) -> pd.DataFrame:
         """Expected bookings of the next period from the pipeline open at this period's end, per
         team and in total."""
+        from ..forecast.pipeline_forecast import pipeline_forecast
+
         def build():
             p = self.period
             kw = dict(as_of=p.end, policy=self.policy, _cache=self._pcache())
@@ -193,17 +216,23 @@ class ForecastView:
     def comparison(self) -> pd.DataFrame:
         """Pipeline forecast, submitted commit and best case on each submission date of the last
         ``trailing`` periods, against actual bookings."""
+        from ..forecast.pipeline_forecast import forecast_comparison
+
         return self._get("comparison", ("opportunities",), lambda: forecast_comparison(
             self.data, self.period.trailing(self.trailing), policy=self.policy, _cache=self._pcache()))
 
     @property
     def calibration(self) -> pd.DataFrame:
         """Out-of-time calibration of the win probabilities over the last ``trailing`` periods."""
+        from ..forecast.pipeline_forecast import pipeline_calibration
+
         return self._get("calibration", ("opportunities",), lambda: pipeline_calibration(
             self.data, self.period.trailing(self.trailing), policy=self.policy, _cache=self._pcache()))
 
     # ------------------------------------------------------------------ submissions
     def _accuracy(self, by):
+        from ..forecast.submitted import forecast_accuracy
+
         d = self.data
         return forecast_accuracy(d.forecast_submissions, d.opportunities, self.period,
                                  history=d.opportunity_history, by=by, fx_rates=d.fx_rates,
@@ -235,6 +264,9 @@ class ForecastView:
     def headline(self, kpis: Iterable[str] = FORECAST_HEADLINE) -> pd.DataFrame:
         """The period's headline KPIs (those whose tables the dataset has), long format."""
         from ..catalog import compute_kpis, get_kpi
+
+        if self.ctx is not None:
+            return self.ctx.headline(kpis)
 
         ids = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
         return compute_kpis(self.data, self.period, ids, policy=self.policy)

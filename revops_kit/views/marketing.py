@@ -26,13 +26,20 @@ class MarketingView(SectionView):
     """
 
     def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None,
-                 spend_months: int = 12):
+                 spend_months: int = 12, ctx=None):
         from ..policies import get_policy
 
         super().__init__(data)
         self.period = as_period(period)
         self.policy = get_policy(policy)
         self.spend_months = spend_months
+        self.ctx = ctx
+
+    def _get(self, name, tables, build, **kw):
+        if self.ctx is None or name in self._memo:
+            return super()._get(name, tables, build, **kw)
+        with self.ctx.notes.capture():
+            return super()._get(name, tables, build, **kw)
 
     def _crm(self):
         d = self.data
@@ -72,12 +79,16 @@ class MarketingView(SectionView):
     def spend(self) -> pd.DataFrame:
         """Acquisition spend per month and category, trailing months up to the period end."""
         return self._get("spend", ("costs",), lambda: spend_by_month(
-            self.data.costs, self.period.trailing_months(self.spend_months), fx_rates=self.data.fx_rates,
+            self.data.costs, (self.ctx.trailing_months(self.spend_months, tables=("costs",), what="Spend trends") if self.ctx
+                               else self.period.trailing_months(self.spend_months)), fx_rates=self.data.fx_rates,
             policy=self.policy))
 
     def headline(self, kpis: Iterable[str] = MARKETING_HEADLINE) -> pd.DataFrame:
         """The period's headline KPIs (those whose tables the dataset has), long format."""
         from ..catalog import compute_kpis, get_kpi
+
+        if self.ctx is not None:
+            return self.ctx.headline(kpis)
 
         ids = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
         return compute_kpis(self.data, self.period, ids, policy=self.policy)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..periods import Period, PeriodLike, as_period
 from ..policies import DEFAULT_POLICY, MetricPolicy
+from ._base import ContextView, is_note, note_frame
 from ..quality import DEFAULT_QUALITY, DQ_WEIGHTS, QualityConfig, dq_checks
 from ..quality.run import QualityRun, examples_frame, run_checks
 from ..quality.scoring import (
@@ -16,7 +17,7 @@ from ..quality.scoring import (
     trend_rows, worst_frame,
 )
 
-__all__ = ["QualityView", "quality_view"]
+__all__ = ["QualityView", "quality_view", "QualitySection", "QUALITY_HEADLINE"]
 
 
 @dataclass
@@ -69,3 +70,51 @@ def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 1
                        summary=summary_frame(run.checks, weights), scorecard=scorecard_frame(run.checks),
                        trend=pd.DataFrame(trend), worst=worst_frame(run.checks, n),
                        offenders=offenders_frame(run, by, n), costs=costs_frame(run), _run=run, _data=data)
+
+
+QUALITY_HEADLINE = ("crm_quality_score", "dq_completeness", "dq_validity", "dq_consistency", "dq_uniqueness",
+                    "dq_integrity", "dq_timeliness")
+
+
+class QualitySection(ContextView):
+    """The data-quality page from a report context: the :class:`QualityView` frames (one run of
+    the checks), failing rows of a check or a note when the check does not apply, and the headline."""
+
+    trend_periods = 8
+
+    @property
+    def _view(self):
+        return self._get("view", (), lambda: quality_view(self.data, self.period, trend_periods=self.trend_periods,
+                                                          policy=self.policy))
+
+    def _part(self, name: str) -> pd.DataFrame:
+        v = self._view
+        return v if is_note(v) else getattr(v, name)
+
+    score = property(lambda self: self._part("score"))
+    summary = property(lambda self: self._part("summary"))
+    scorecard = property(lambda self: self._part("scorecard"))
+    trend = property(lambda self: self._part("trend"))
+    worst = property(lambda self: self._part("worst"))
+    offenders = property(lambda self: self._part("offenders"))
+    costs = property(lambda self: self._part("costs"))
+
+    def examples(self, check: str, **kwargs) -> pd.DataFrame:
+        """Failing rows of ``check`` (see :meth:`QualityView.examples`), or a note when the check
+        does not apply to this dataset."""
+        from ..quality import UnknownCheckError
+
+        v = self._view
+        if is_note(v):
+            return v
+        try:
+            out = v.examples(check, **kwargs)
+        except UnknownCheckError:
+            return note_frame(f"The check {check} does not apply to this dataset (its tables are missing).")
+        return out
+
+    def headline(self, kpis=QUALITY_HEADLINE) -> pd.DataFrame:
+        out = self.ctx.headline(kpis)
+        if is_note(out) or "group" not in out.columns:
+            return out
+        return out[out["group"].isin(["all", "table=all"])].reset_index(drop=True)

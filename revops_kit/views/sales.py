@@ -26,13 +26,26 @@ class SalesView(SectionView):
     one-row frame with a ``note`` saying which (the plotting functions draw the note).
     """
 
-    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8):
+    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8,
+                 ctx=None):
         from ..policies import get_policy
 
         super().__init__(data)
         self.period = as_period(period)
         self.policy = get_policy(policy)
         self.trailing = trailing
+        self.ctx = ctx
+
+    def _get(self, name, tables, build, **kw):
+        if self.ctx is None or name in self._memo:
+            return super()._get(name, tables, build, **kw)
+        with self.ctx.notes.capture():
+            return super()._get(name, tables, build, **kw)
+
+    def _periods(self):
+        if self.ctx is None:
+            return self.period.trailing(self.trailing)
+        return self.ctx.trailing(self.trailing, tables=("opportunities",), what="Sales trends")
 
     def _kw(self):
         d = self.data
@@ -41,8 +54,18 @@ class SalesView(SectionView):
     @property
     def by_stage(self) -> pd.DataFrame:
         """Open deals at the period end per stage: count (``value``), ``amount``, share."""
-        return self._get("by_stage", ("opportunities",), lambda: opportunities_by_stage(
+        out = self._get("by_stage", ("opportunities",), lambda: opportunities_by_stage(
             self.data.opportunities, self.period, customers=self.data.customers, **self._kw()))
+        if self.ctx is not None and "n_missing_amount" in out.columns:
+            n = int(out["n_missing_amount"].fillna(0).sum())
+            if n:
+                known = float(out["amount"].sum())
+                from ..formatting import format_money
+
+                self.ctx.notes.add(f"Open pipeline at the end of {self.period}: {format_money(known, self.ctx.currency)} "
+                                   f"known; {n:,} open deal(s) have no amount (counted, not valued at 0).",
+                                   key=("missing_amount", str(self.period)), once=True)
+        return out
 
     @property
     def coverage(self) -> pd.DataFrame:
@@ -71,7 +94,7 @@ class SalesView(SectionView):
         """Win rate, deal size, cycle, bookings, velocity for the trailing periods."""
         d = self.data
         return self._get("trend", ("opportunities",), lambda: sales_trend(
-            d.opportunities, self.period.trailing(self.trailing), history=d.opportunity_history,
+            d.opportunities, self._periods(), history=d.opportunity_history,
             customers=d.customers, fx_rates=d.fx_rates, policy=self.policy))
 
     @property
@@ -110,6 +133,9 @@ class SalesView(SectionView):
     def headline(self, kpis: Iterable[str] = SALES_HEADLINE) -> pd.DataFrame:
         """The period's headline KPIs (those whose tables the dataset has), long format."""
         from ..catalog import compute_kpis, get_kpi
+
+        if self.ctx is not None:
+            return self.ctx.headline(kpis)
 
         ids = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
         return compute_kpis(self.data, self.period, ids, policy=self.policy)

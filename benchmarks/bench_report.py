@@ -1,0 +1,100 @@
+"""Wall time of the report on the sample against the "kernel floor".
+
+    python benchmarks/bench_report.py [-j 2] [--period 2025-Q4] [--data data/sample]
+
+Prints, from one run each:
+
+* ``report``: wall time of ``run_report`` (what ``revops report`` does) on the sample for its
+  default period (the data's last full quarter), and the per-notebook times from the manifest;
+* ``floor``: the same number of notebooks, each only ``import pandas, matplotlib``, executed the
+  same way (papermill, same kernel manager, same ``-j``);
+* their ratio. Targets (issue 13): report < 30 s and ≤ 2 × the floor on a 2-core machine.
+
+The floor is what any papermill report pays before computing anything (kernel start-up,
+messaging, writing the executed notebooks); the ratio says how much of the rest is ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _floor_notebooks(folder: Path, n: int) -> list[Path]:
+    import nbformat
+
+    paths = []
+    for i in range(n):
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell('period = "2025-Q4"\ndata = ""', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("import pandas, matplotlib"),
+        ])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        path = folder / f"{i:02d}_floor.ipynb"
+        nbformat.write(nb, path)
+        paths.append(path)
+    return paths
+
+
+def kernel_floor(n: int, jobs: int) -> float:
+    from revops_kit.report import _execute
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        nbs = _floor_notebooks(tmp, n)
+        out = tmp / "out"
+        out.mkdir()
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            runs = list(pool.map(lambda nb: _execute(nb, out / nb.name, {"period": "2025-Q4"}, tmp, None), nbs))
+        wall = time.perf_counter() - t0
+    bad = [r for r in runs if r.error]
+    if bad:
+        raise SystemExit(f"floor notebook failed: {bad[0].error}")
+    return wall
+
+
+def report_wall(data: str, period: str | None, jobs: int, keep: str | None = None) -> tuple[float, dict]:
+    from revops_kit.report import run_report
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        folder = run_report(period, data=data, out=keep or tmp, jobs=jobs, progress=False)
+        wall = time.perf_counter() - t0
+        manifest = json.loads((folder / "manifest.json").read_text())
+    return wall, manifest
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--period", default=None)
+    ap.add_argument("--data", default=str(ROOT / "data" / "sample"))
+    ap.add_argument("--keep", default=None, help="write the report under this folder (default: a temporary one)")
+    args = ap.parse_args(argv)
+
+    from revops_kit.report import NOTEBOOK_DIR
+
+    n = len(list(NOTEBOOK_DIR.glob("[0-9]*.ipynb")))
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    wall, manifest = report_wall(args.data, args.period, args.jobs, args.keep)
+    print(f"report  {manifest['period']}: {wall:6.1f} s wall  ({n} notebooks, -j {args.jobs})", flush=True)
+    for nb in sorted(manifest["notebooks"], key=lambda r: -r["seconds"]):
+        print(f"    {nb['name']:<28} {nb['seconds']:6.1f} s")
+    floor = kernel_floor(n, args.jobs)
+    print(f"floor   {n} notebooks importing pandas + matplotlib: {floor:6.1f} s wall (-j {args.jobs})")
+    print(f"ratio   report / floor = {wall / floor:.2f}   (targets: report < 30 s, ratio <= 2)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()

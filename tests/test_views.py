@@ -1,0 +1,99 @@
+"""The report context and section views: notes instead of failures, data notes instead of stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import pandas as pd
+import pytest
+
+import revops_kit as rk
+from revops_kit.errors import ModelFallbackWarning, ZeroDenominatorWarning
+from revops_kit.views import DataNotes, is_note, needs, note_text
+
+from conftest import TINY, write_tables
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return rk.load(write_tables(tmp_path / "tiny", TINY))
+
+
+def test_open_report_knows_tables_period_and_currency(tiny):
+    ctx = rk.open_report(tiny, "2024-Q1", setup=False)
+    assert ctx.tables == ["customers", "subscriptions", "fx_rates"]
+    assert str(ctx.period) == "2024-Q1" and ctx.policy.reporting_currency == "USD"
+    assert ctx.has_column("customers", "segment") and not ctx.has_column("customers", "owner")
+    assert ctx.as_of_date == pd.Timestamp("2024-04-01")
+
+
+def test_sections_without_their_data_carry_one_sentence(tiny):
+    ctx = rk.open_report(tiny, "2024-Q1", setup=False)
+    assert note_text(ctx.sales.by_stage) == "This section needs the table `opportunities`."
+    assert note_text(ctx.sales.coverage) == "This section needs the tables `opportunities` and `quotas`."
+    assert note_text(ctx.marketing.funnel) == "This section needs the table `leads`."
+    assert note_text(ctx.success.portfolio) == "This section needs a `owner` column on customers."
+    assert note_text(ctx.finance.monthly) == "This section needs the table `invoices`."
+    # what the data has is computed
+    bridge = ctx.revenue.bridge
+    assert not is_note(bridge) and bridge["mrr_end"].iloc[0] == pytest.approx(150 + 1000 * 1.2 + 50.5)
+    assert not is_note(ctx.revenue.segment_trend)
+
+
+def test_missing_optional_column_is_named(tmp_path):
+    tables = dict(TINY)
+    tables["customers"] = "customer_id,name\nc1,Acme\nc2,Globex\nc3,Initech\n"
+    ctx = rk.open_report(rk.load(write_tables(tmp_path / "d", tables)), "2024-Q1", setup=False)
+    assert note_text(ctx.revenue.segment_trend) == "This section needs a `segment` column on customers."
+    assert not is_note(ctx.revenue.bridge)
+
+
+def test_needs_sentences():
+    data = rk.RevOpsData()
+    assert needs(data, ["subscriptions", "opportunities"], any_of=True) == \
+        "This section needs the table `subscriptions` or `opportunities`."
+    assert needs(data, [], columns={"customers": ["segment"]}) == \
+        "This section needs the table `customers` with a column `segment`."
+    assert needs(data, []) is None
+
+
+def test_trends_start_at_the_first_period_of_data(tiny):
+    ctx = rk.open_report(tiny, "2024-Q2", setup=False)
+    periods = ctx.trailing(8, tables=["subscriptions"], what="Retention trends")
+    assert [str(q) for q in periods] == ["2024-Q1", "2024-Q2"]
+    notes = ctx.notes.frame()
+    assert notes["note"].tolist() == [
+        "Retention trends start at 2024-Q1, the first period the data covers (6 earlier period(s) left out)."]
+
+
+def test_data_notes_merge_and_count_warnings():
+    notes = DataNotes()
+    with notes.capture():
+        for _ in range(3):
+            warnings.warn("win_rate: denominator is zero (groups a, b); the value is NaN", ZeroDenominatorWarning)
+        warnings.warn("series 'mrr': too short, seasonal naive used", ModelFallbackWarning)
+        warnings.warn("overflow in exp", RuntimeWarning)
+    frame = notes.frame()
+    assert len(notes) == 3 and notes.total == 5
+    assert frame["count"].tolist() == [3, 1, 1]
+    assert frame["note"].iloc[0].startswith("Win rate has nothing to divide by")
+    html = notes.html()
+    assert "Data notes (3)" in html and "(3×)" in html and "Warning" not in html
+
+
+def test_lazy_forecast_names_match_the_modules():
+    import importlib
+
+    for module, names in rk.forecast.LAZY.items():
+        mod = importlib.import_module(f"revops_kit.forecast.{module}")
+        assert names == mod.__all__, module
+    assert rk.forecast.ForecastResult is rk.ForecastResult
+
+
+def test_import_does_not_load_the_models():
+    code = ("import sys, revops_kit as rk; rk.open_report; "
+            "print(sorted(m for m in ('statsmodels', 'scipy.stats', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
