@@ -168,10 +168,16 @@ def main(argv=None) -> int:
     ap.add_argument("--engines", default="pandas,sql")
     ap.add_argument("--keep", action="store_true", help="keep the generated Parquet files")
     ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--compare", nargs=2, metavar="BRIDGE",
+                    help="compare two bridge Parquet files kept by --keep runs, and exit")
     ap.add_argument("--measure", choices=["pandas", "sql"], help=argparse.SUPPRESS)
     ap.add_argument("--book", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.compare:
+        eq, why = bridges_equal(*args.compare)
+        print(f"bridges {'EQUAL' if eq else 'DIFFER'} ({why})")
+        return 0 if eq else 1
     if args.measure:
         limit = int(args.rlimit_gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -221,10 +227,10 @@ def main(argv=None) -> int:
                   f"{line['memory_ratio']:.2f}×; bridges {'EQUAL' if eq else 'DIFFER'} ({why})",
                   flush=True)
         rows.append(line)
-        for r in res.values():
-            if r.get("bridge"):
-                Path(r["bridge"]).unlink(missing_ok=True)
-        if not args.keep:
+        if not args.keep:  # with --keep the bridges stay too (compare later with --compare)
+            for r in res.values():
+                if r.get("bridge"):
+                    Path(r["bridge"]).unlink(missing_ok=True)
             shutil.rmtree(book, ignore_errors=True)
     print(json.dumps(rows))
     return 0
