@@ -460,6 +460,9 @@ def _check_rates(ss, prep: _Prepared, rates: pd.DataFrame, fx_rates, policy, m0:
     found = ss.fetch(hits.select("gcur", "gm").distinct())
     if found.empty:
         return
+    # as the pandas engine: the months of the window first, then the month before it
+    now = found[found["gm"] >= m0 + 1]
+    found = now if len(now) else found
     curs = sorted(found["gcur"].astype(str).unique())
     mons = sorted({_month_of(m).strftime("%Y-%m") for m in found["gm"]})
     if fx_rates is None:
