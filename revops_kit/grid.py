@@ -557,7 +557,8 @@ def mrr_cents(subs: pd.DataFrame) -> np.ndarray:
         rows = np.flatnonzero(bad)[:5]
         raise MRRInputError(
             f"subscriptions: column 'mrr' must be a finite amount >= 0; got "
-            f"{subs['mrr'].iloc[rows].tolist()} at row(s) {rows.tolist()}")
+            f"{subs['mrr'].iloc[rows].tolist()} at data row(s) {(rows + 1).tolist()} (1-based, header "
+            "excluded, as validate numbers them)")
     return np.rint(values * 100.0).astype(np.int64)
 
 

@@ -297,7 +297,8 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
             "status", "elapsed", "trend", "note"]
     if not rows:
         empty = pd.DataFrame(columns=cols)
-        empty.attrs.update(period=str(p), period_kind=_KIND_WORD.get(p.kind, "period"))
+        empty.attrs.update(period=str(p), period_kind=_KIND_WORD.get(p.kind, "period"),
+                           currency=pol.reporting_currency)
         return empty
     sc = pd.DataFrame(rows)
     known = [k for k in dict.fromkeys(sc["kpi"]) if _known(k)]
@@ -314,6 +315,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
         return np.nan if unknown.get(key, 0) > 0 else look.get(key, (np.nan, ""))[0]
 
     frac = elapsed_fraction(p, as_of)
+    cur = pol.reporting_currency
     out = []
     for r in sc.to_dict(orient="records"):
         k, g = r["kpi"], r["group"]
@@ -356,7 +358,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
         if n_unknown > 0:
             what = unknown_items(kpi, n_unknown)
             note = "; ".join(x for x in (note, (
-                f"{what} no amount: {format_kpi_value(actual, kpi.unit)} is the known part; no change "
+                f"{what} no amount: {format_kpi_value(actual, kpi.unit, cur)} is the known part; no change "
                 f"or attainment is computed from it" if partial else
                 f"{what} no amount: the value is unknown")) if x)
         unknown_before = [q for q in (p.previous(), p.year_ago())
@@ -367,8 +369,8 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
                                          ": no change computed against it") if x)
         if pd.notna(att) and not (1 / SCALE_CHECK <= att <= SCALE_CHECK):
             status = "check target"
-            note = "; ".join(x for x in (note, f"actual {format_kpi_value(actual, kpi.unit)} and target "
-                                               f"{format_kpi_value(target, kpi.unit)} differ more than "
+            note = "; ".join(x for x in (note, f"actual {format_kpi_value(actual, kpi.unit, cur)} and target "
+                                               f"{format_kpi_value(target, kpi.unit, cur)} differ more than "
                                                f"{SCALE_CHECK:g}-fold: is the target on the KPI's scale "
                                                f"({kpi.unit})?") if x)
         if frac < 1 and has_target and k in cumulative:
@@ -386,7 +388,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
     res["_order"] = res["target"].isna().astype(int)
     res = res.sort_values(["_order", "kpi", "group"], kind="stable").drop(columns="_order")
     res = res[cols].reset_index(drop=True)
-    res.attrs.update(period=str(p), period_kind=_KIND_WORD.get(p.kind, "period"),
+    res.attrs.update(period=str(p), period_kind=_KIND_WORD.get(p.kind, "period"), currency=cur,
                      trend_periods=[str(q) for q in hist_periods[-int(n_history):]])
     return res
 
@@ -403,13 +405,18 @@ def unknown_items(kpi, n: float) -> str:
     return f"{n:,} {noun}{'s' if n != 1 else ''} {'have' if n != 1 else 'has'}"
 
 
-def display_actual(row, currency: str = "USD") -> str:
+def display_actual(row, currency: str | None = "USD") -> str:
     """A scorecard row's actual as text: ``"USD 3.10M known"`` when amounts are partly unknown."""
     text = format_kpi_value(row["actual"], row.get("unit") or "", currency)
     n = row.get("n_unknown")
     if n is not None and pd.notna(n) and n > 0 and pd.notna(row["actual"]):
         text += " known"
     return text
+
+
+def _currency_of(frame: pd.DataFrame) -> str:
+    """The reporting currency a scorecard was computed in (``attrs``), USD for older frames."""
+    return str(frame.attrs.get("currency") or "USD")
 
 
 def _catalogued() -> set:
@@ -475,8 +482,10 @@ def sparkline_svg(values, *, width: int = 110, height: int = 26, color: str = "#
 _STATUS_CLASS = {"on track": "good", "at risk": "warn", "off track": "bad"}
 
 
-def scorecard_html(frame: pd.DataFrame, *, currency: str = "USD") -> str:
-    """The scorecard as an HTML table; every text cell is escaped, sparklines are inline SVG."""
+def scorecard_html(frame: pd.DataFrame, *, currency: str | None = None) -> str:
+    """The scorecard as an HTML table; every text cell is escaped, sparklines are inline SVG.
+    Money in ``currency`` (default: the currency the scorecard was computed in)."""
+    currency = currency or _currency_of(frame)
     head = ("<table class=\"rk-scorecard\"><tr><th>KPI</th><th>Segment</th><th>Actual</th>"
             "<th>Target</th><th>Attainment</th><th>vs previous</th><th>vs a year ago</th>"
             "<th>Baseline</th><th>Status</th><th>Trend</th><th>Owner</th></tr>")
@@ -509,7 +518,7 @@ def scorecard_html(frame: pd.DataFrame, *, currency: str = "USD") -> str:
     return "".join(out)
 
 
-def show_scorecard(frame: pd.DataFrame, *, caption: str | None = None, currency: str = "USD"):
+def show_scorecard(frame: pd.DataFrame, *, caption: str | None = None, currency: str | None = None):
     """Display :func:`scorecard_html` in a notebook (text escaped, sparklines as SVG)."""
     from IPython.display import HTML
 
@@ -542,7 +551,7 @@ def _direction_word(change: float, unit: str) -> str:
     return "rose" if change > 0 else "fell"
 
 
-def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
+def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str | None = None,
                  period_word: str | None = None) -> pd.DataFrame:
     """The ``n`` largest movements and risks of a :func:`scorecard`, in plain words.
 
@@ -560,6 +569,7 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
     told only when slots are left. Returns ``rank, kind, kpi, group, size, message``.
     """
     period_word = period_word or frame.attrs.get("period_kind", "period")
+    currency = currency or _currency_of(frame)
     items = []
     for r in frame.to_dict(orient="records"):
         unit, label = r.get("unit") or "", str(r["label"])
@@ -619,7 +629,8 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str = "USD",
     return out
 
 
-def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = True) -> pd.DataFrame:
+def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = True,
+                  currency: str | None = None) -> pd.DataFrame:
     """The ``n`` weakest KPIs of a scorecard — only KPIs that are worse than they should be: KPIs
     below their target (attainment < 100 %, lowest first), then KPIs without a target that got
     worse against their baseline (good-direction aware, largest deterioration first). A KPI on or
@@ -630,6 +641,7 @@ def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = 
     Returns ``kpi, group, label, family, status, basis, score, reason`` where ``basis`` is
     ``target`` or ``baseline`` and ``score`` the attainment against it (< 1) — lower is weaker.
     """
+    cur = currency or _currency_of(frame)
     rows = []
     for r in frame.to_dict(orient="records"):
         if r["status"] in ("unknown KPI", "partly unknown", "check target") or pd.isna(r["actual"]):
@@ -643,16 +655,16 @@ def weakest_areas(frame: pd.DataFrame, *, n: int = 3, distinct_families: bool = 
             score = float(r["attainment"])
             if score >= 1:
                 continue
-            reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs target "
-                      f"{format_kpi_value(r['target'], kpi.unit)} ({score * 100:.0f}%)")
+            reason = (f"{format_kpi_value(r['actual'], kpi.unit, cur)} vs target "
+                      f"{format_kpi_value(r['target'], kpi.unit, cur)} ({score * 100:.0f}%)")
         elif pd.notna(r["baseline"]) and kpi.good in ("up", "down") and r["baseline"] != 0:
             basis = "baseline"
             score = float(attainment(r["actual"], r["baseline"], kpi.good))
             if not score < 1:  # as good as or better than the baseline (or not comparable)
                 continue
             change = _format_change(_change(r["actual"], r["baseline"], kpi.unit), kpi.unit)
-            reason = (f"{format_kpi_value(r['actual'], kpi.unit)} vs baseline "
-                      f"{format_kpi_value(r['baseline'], kpi.unit)} ({change}; "
+            reason = (f"{format_kpi_value(r['actual'], kpi.unit, cur)} vs baseline "
+                      f"{format_kpi_value(r['baseline'], kpi.unit, cur)} ({change}; "
                       f"{'higher' if kpi.good == 'up' else 'lower'} is better)")
         else:
             continue
@@ -712,7 +724,7 @@ def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: st
         what = unknown_items(get_kpi(r["kpi"]), r["n_unknown"])
         lines.append(f"* {r['label']}{seg}: {format_kpi_value(r['actual'], r['unit'], currency)} known; "
                      f"{what} no amount (no change or attainment computed).")
-    weak = weakest_areas(sc, n=n_weakest)
+    weak = weakest_areas(sc, n=n_weakest, currency=currency)
     if len(weak):
         lines.append(f"Weakest {len(weak)} area(s) (below target or worse than baseline):")
         for i, w in enumerate(weak.itertuples(index=False), start=1):

@@ -32,11 +32,9 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
 
 
-@pytest.fixture(scope="session")
-def small_sample(tmp_path_factory) -> Path:
+def build_small_sample(folder: Path) -> Path:
     """80 customers of the sample and every row that belongs to them, as the sample writes them."""
-    folder = tmp_path_factory.mktemp("small") / "sample"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     cust = _read("customers").head(80)
     ids = set(cust["customer_id"])
     frames = {"customers": cust}
@@ -57,6 +55,11 @@ def small_sample(tmp_path_factory) -> Path:
     for name, frame in frames.items():
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     return folder
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory) -> Path:
+    return build_small_sample(tmp_path_factory.mktemp("small") / "sample")
 
 
 @pytest.fixture
@@ -586,7 +589,8 @@ def test_kpis_without_an_optional_column(cli, data_dir):
     skipped = {s["kpi"]: s for s in payload["not_computed"]}
     assert {"revenue_backlog", "renewal_rate"} <= set(skipped)
     assert skipped["revenue_backlog"]["reason"] == "missing optional column"
-    assert "subscriptions.committed_end_date" in skipped["revenue_backlog"]["detail"]
+    detail = skipped["revenue_backlog"]["detail"]
+    assert "committed_end_date" in detail and "subscriptions" in detail
     assert "mrr" in {r["kpi"] for r in payload["kpis"]}
     assert "not computed: revenue_backlog (missing optional column)" in text
 
@@ -633,3 +637,35 @@ def test_far_future_and_optional_column_run_kpis(cli, data_dir):
     assert rc == 0, text
     rc, text = cli("kpis", "--data", data_dir)
     assert rc == 0, text
+
+
+def _combined_accepted(folder: Path) -> Path:
+    """Every accepted oddity at once, each in its own table (one report run covers them all)."""
+    build_small_sample(folder)
+    test_decimal_comma_column_is_read_as_meant(folder)
+    test_mixed_day_first_and_iso_dates_use_one_convention(folder)
+    test_latin1_excel_file_is_read_and_said(folder)
+    _save(folder, "invoices", _frame(folder, "invoices"), sep=";")
+    _save(folder, "subscriptions", _frame(folder, "subscriptions").drop(columns=["committed_end_date"]))
+    opps = _frame(folder, "opportunities")
+    (folder / "opportunities.csv").unlink()
+    opps.to_parquet(folder / "opportunities.PARQUET", index=False)
+    _set(folder, "support_tickets", 3, "opened_at", "2090-01-04")
+    _set(folder, "support_tickets", 3, "closed_at", "")
+    return folder
+
+
+@pytest.mark.slow
+def test_accepted_inputs_run_report(cli, tmp_path):
+    """Issue 12 item 3 for the report, on a reduced set of notebooks: what validate accepts, the
+    revenue and churn sections (the two that read the most of the data) run on."""
+    from revops_kit.report import NOTEBOOK_DIR, run_report
+
+    folder = _combined_accepted(tmp_path / "data")
+    rc, text = cli("validate", "--data", folder)
+    assert rc == 0, text
+    rc, text = cli("kpis", "--data", folder)
+    assert rc == 0, text
+    out = run_report(None, data=str(folder), out=str(tmp_path / "reports"), jobs=2, progress=False,
+                     notebooks=[NOTEBOOK_DIR / "10_revenue.ipynb", NOTEBOOK_DIR / "45_churn.ipynb"])
+    assert (out / "kpis.csv").exists()

@@ -201,6 +201,20 @@ def test_timeliness(dirty):
     assert "row" not in fresh.columns  # not a row of the customers table
 
 
+def test_stage_names_read_by_the_one_stage_rule():
+    """quality reads stage names with revops_kit.stages: "Closed - no decision" says lost (it used to
+    say neither, so a deal with that stage flagged open was never checked)."""
+    opps = pd.DataFrame({
+        "opportunity_id": ["a", "b", "c", "d"], "created_at": ["2024-10-01"] * 4,
+        "stage": ["Closed - no decision", "Closed - no decision", "Closed Won", "Negotiation"],
+        "amount": [1.0, 2.0, 3.0, 4.0], "close_date": ["2025-02-01"] * 4,
+        "is_closed": [True, False, True, False], "is_won": [False, False, True, False]})
+    data = rk.from_frames({"opportunities": opps})
+    assert _by_check(rk.dq_checks(data, P))["opportunities.stage:matches_outcome"] == (2, 3)
+    bad = rk.dq_failing_rows(data, P, "opportunities.stage:matches_outcome")
+    assert bad["opportunity_id"].tolist() == ["b"]  # a closed stage name on a deal flagged open
+
+
 def test_history_checks():
     opps = pd.DataFrame({
         "opportunity_id": ["p1", "p2", "p3"], "created_at": ["2024-10-01", "2024-11-01", "2025-01-01"],

@@ -225,7 +225,7 @@ def test_missing_rate_and_missing_table_errors_name_the_problem():
         rk.mrr_movements(GOLDEN.drop(columns="mrr"))
     bad = GOLDEN.copy()
     bad.loc[2, "mrr"] = -5.0
-    with pytest.raises(rk.RevOpsError, match=r"'mrr' must be a finite amount >= 0.*row\(s\) \[2\]"):
+    with pytest.raises(rk.RevOpsError, match=r"'mrr' must be a finite amount >= 0.*data row\(s\) \[3\]"):
         rk.mrr_movements(bad)
 
 

@@ -267,3 +267,17 @@ def test_account_risk_uses_model_else_rules(monkeypatch):
     auto = rk.account_risk(data, "2025-Q1")
     assert auto.attrs["source"] == "rules" and "not enough history" in auto.attrs["note"]
     pd.testing.assert_frame_equal(auto, rules)
+
+
+def test_scorecard_words_use_its_reporting_currency():
+    """Every money text of a scorecard computed in EUR says EUR (the notes and the weakest-area
+    reasons used to fall back to USD)."""
+    eur = rk.DEFAULT_POLICY.replace(reporting_currency="EUR")
+    sc = rk.scorecard(_crm(PARTLY_UNKNOWN), "2024-Q2", policy=eur)
+    assert sc.attrs["currency"] == "EUR"
+    page = rk.scorecard_html(sc)
+    assert "EUR 1,300 known" in page and "USD" not in page
+    assert "USD" not in " ".join(rk.key_messages(sc)["message"])
+    sc2 = rk.scorecard(_dataset(TARGETS), "2025-Q1", policy=eur)
+    reasons = " ".join(rk.weakest_areas(sc2)["reason"])
+    assert "EUR 300 vs target EUR 400" in reasons and "USD" not in reasons

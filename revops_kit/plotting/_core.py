@@ -189,6 +189,7 @@ def waterfall(steps: pd.Series, *, title: str, ylabel: str, totals: tuple[str, .
                     ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels([plain_text(s) for s in steps.index], rotation=0)
+    _rotate_if_crowded(ax)
     ax.set_title(plain_text(title))
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
@@ -197,6 +198,18 @@ def waterfall(steps: pd.Series, *, title: str, ylabel: str, totals: tuple[str, .
     headroom(ax)
     fig.tight_layout()
     return fig
+
+def _rotate_if_crowded(ax) -> None:
+    """Rotate the x tick labels when neighbours would overlap (long movement names on a narrow
+    figure): every label stays readable."""
+    fig = ax.figure
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
+    if any(a.x1 > b.x0 for a, b in zip(boxes, boxes[1:])):
+        for t in ax.get_xticklabels():
+            t.set_rotation(30)
+            t.set_horizontalalignment("right")
+
 
 def line_chart(frame: pd.DataFrame, *, x: str, y: str, hue: str | None = None, title: str,
                ylabel: str, xlabel: str = "Month", money: bool = False, percent: bool = False,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..stages import LOST, WON, name_outcome
 from .checks import Check, Outcome, register_checks
-from .context import LOST_RE, WON_RE, bool_column, closed_flag, isin_known, scope_mask, won_flag
+from .context import bool_column, closed_flag, isin_known, scope_mask, won_flag
 
 __all__ = []
 
@@ -34,8 +35,8 @@ def _consistency_checks(data) -> list[Check]:
             def run_stage(ctx):
                 rows = ctx.scope("opportunities")
                 stage = rows["stage"].astype("string")
-                says_won = stage.str.contains(WON_RE.pattern, case=False, regex=True).fillna(False).astype(bool)
-                says_lost = stage.str.contains(LOST_RE.pattern, case=False, regex=True).fillna(False).astype(bool)
+                said = pd.Series(name_outcome(stage.to_numpy(dtype=object)), index=rows.index)
+                says_won, says_lost = said.eq(WON), said.eq(LOST)
                 won, closed = bool_column(rows, "is_won"), bool_column(rows, "is_closed")
                 bad = pd.Series(False, index=rows.index)
                 bad |= says_won & (won.eq(False).fillna(False) | closed.eq(False).fillna(False)).astype(bool)
@@ -45,7 +46,7 @@ def _consistency_checks(data) -> list[Check]:
                 return Outcome(rows.loc[mask], bad.loc[mask])
 
             checks.append(Check("opportunities.stage:matches_outcome", "consistency", "opportunities", "stage",
-                                "the stage name agrees with is_won / is_closed (…Won ⇔ won, …Lost ⇒ lost)",
+                                "the stage name agrees with is_won / is_closed (…Won ⇔ won, …Lost or Closed … ⇒ lost)",
                                 run_stage, True))
         if "probability" in opps.columns:
             def run_prob(ctx):

@@ -10,13 +10,11 @@ Scope of a period ``[start, end)`` — which rows a check looks at:
 * every other table: rows whose date column (``schema.TABLES[t].date_column``) is in the period.
 
 Rows whose date is missing are in scope of every period (so a blank date never hides a row).
-The open / won / lost reading of an opportunity (:func:`closed_flag`, :func:`won_flag`) is in one
-place here until the metric layer's ``stages`` module replaces it.
+The open / won / lost reading of an opportunity (:func:`closed_flag`, :func:`won_flag`) is the
+package's one rule, :mod:`revops_kit.stages`.
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
@@ -27,18 +25,17 @@ from ..periods import Period
 from ..policies import MetricPolicy
 from ..revenue import active_subscriptions
 from ..schema import TABLES
+from ..stages import OPEN, WON, stage_outcome
 from .config import QualityConfig
 
 __all__ = [
-    "CheckContext", "WON_RE", "LOST_RE", "isin_known", "in_period", "bool_column", "closed_flag",
+    "CheckContext", "isin_known", "in_period", "bool_column", "closed_flag",
     "won_flag", "scope_mask", "open_at_end", "close_date_at_end", "mrr_at_end", "reporting_amount",
 ]
 
 
-WON_RE = re.compile(r"\bwon\b", re.I)
 
 
-LOST_RE = re.compile(r"\blost\b", re.I)
 
 
 class CheckContext:
@@ -79,17 +76,14 @@ def bool_column(frame: pd.DataFrame, col: str) -> pd.Series:
 
 
 def closed_flag(opps: pd.DataFrame) -> pd.Series:
-    """Closed according to ``is_closed``, else to the stage name (Closed ..., ... Won/Lost)."""
-    stage = opps["stage"].astype("string") if "stage" in opps.columns else pd.Series(pd.NA, index=opps.index, dtype="string")
-    by_stage = stage.str.contains(r"\bclosed\b|\bwon\b|\blost\b", case=False, regex=True)
-    return bool_column(opps, "is_closed").fillna(by_stage.astype("boolean")).fillna(False).astype(bool)
+    """Closed (won or lost) by the one open / won / lost rule, :func:`revops_kit.stages.stage_outcome`
+    (the ``is_won`` / ``is_closed`` flags, else the stage name)."""
+    return pd.Series(stage_outcome(opps) != OPEN, index=opps.index, dtype=bool)
 
 
 def won_flag(opps: pd.DataFrame) -> pd.Series:
-    """Won according to ``is_won``, else to the stage name (… Won)."""
-    stage = opps["stage"].astype("string") if "stage" in opps.columns else pd.Series(pd.NA, index=opps.index, dtype="string")
-    by_stage = stage.str.contains(r"\bwon\b", case=False, regex=True)
-    return bool_column(opps, "is_won").fillna(by_stage.astype("boolean")).fillna(False).astype(bool)
+    """Won by the one open / won / lost rule, :func:`revops_kit.stages.stage_outcome`."""
+    return pd.Series(stage_outcome(opps) == WON, index=opps.index, dtype=bool)
 
 
 def _labels_overlap(labels: pd.Series, p: Period) -> pd.Series:

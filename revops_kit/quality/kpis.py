@@ -1,4 +1,9 @@
-"""Catalogue entries of the data-quality KPIs (``dq_<dimension>`` and ``crm_quality_score``)."""
+"""Catalogue entries of the data-quality KPIs (``dq_<dimension>`` and ``crm_quality_score``).
+
+They keep the ``func(data, period, *, by, policy)`` adapter form of :func:`revops_kit.catalog.register`:
+every check reads the whole dataset (whatever tables it holds), not a fixed set of table arguments.
+The data-quality section's headline is derived from them: ``catalog.section_kpis("quality")``.
+"""
 
 from __future__ import annotations
 
@@ -48,17 +53,17 @@ _FORMULAS = {
 _TABLES_FOR = {d: () for d in DIMENSIONS}
 
 
-for _d in DIMENSIONS:
+# the data-quality section's headline: the score first, then the dimensions in DIMENSIONS order
+for _i, _d in enumerate(DIMENSIONS):
     register(f"dq_{_d}", label=f"Data {_d}", unit="ratio", good="up", family="quality",
              formula=_FORMULAS[_d] + "; one row per table and table=all", tables=_TABLES_FOR[_d],
-             dims=("table",), groupable=False)(_catalog_frame(_d))
-
-
-del _d
+             dims=("table",), groupable=False, aggregation="ratio",
+             sections={"quality": _i + 2})(_catalog_frame(_d))
+del _i, _d
 
 
 @register("crm_quality_score", label="CRM quality score", unit="score", good="up", family="quality",
-          headline=True, groupable=False, tables=(),
+          headline=True, groupable=False, tables=(), aggregation="ratio", sections={"quality": 1},
           formula="100 × Σ_d w_d·S_d ÷ Σ_d w_d over the six dimensions' CRM checks (customers, "
                   "opportunities, opportunity_history, leads and CRM ↔ billing), weights completeness "
                   "0.25, consistency 0.25, validity 0.15, uniqueness 0.15, integrity 0.10, timeliness 0.10")

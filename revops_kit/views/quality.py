@@ -7,6 +7,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from ..catalog import section_kpis
 from ..periods import Period, PeriodLike, as_period
 from ..policies import DEFAULT_POLICY, MetricPolicy
 from ._base import ContextView, is_note, note_frame
@@ -72,8 +73,7 @@ def quality_view(data, period: PeriodLike, *, trend_periods: int = 8, n: int = 1
                        offenders=offenders_frame(run, by, n), costs=costs_frame(run), _run=run, _data=data)
 
 
-QUALITY_HEADLINE = ("crm_quality_score", "dq_completeness", "dq_validity", "dq_consistency", "dq_uniqueness",
-                    "dq_integrity", "dq_timeliness")
+QUALITY_HEADLINE = section_kpis("quality")  # crm_quality_score, then dq_<dimension> (quality/kpis.py)
 
 
 class QualitySection(ContextView):
