@@ -43,8 +43,12 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(".churn", __name__)
-    if name == "ForecastResult":  # rk.forecast itself is callable: rk.forecast(y, h)
+    if name == "ForecastResult":
         return forecast.ForecastResult
+    if name == "forecast_series":  # the series forecast (rk.forecast is the subpackage, not callable)
+        return forecast.forecast
+    if name == "backtest_series":  # rolling-origin backtest (rk.forecast.backtest is the module)
+        return forecast.backtest.backtest
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

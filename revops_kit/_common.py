@@ -11,7 +11,7 @@ import pandas as pd
 from .errors import NotGroupableError, RevOpsError, warn_zero_denominator
 from .policies import MetricPolicy
 
-__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list", "frame_cache",
+__all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list", "frame_cache", "group_agg",
            "isin"]
 
 
@@ -179,3 +179,18 @@ def isin(values: pd.Series, pool) -> np.ndarray:
     """``values.isin(pool)`` as a boolean array (fast for Arrow-backed strings too)."""
     index = pd.Index(pd.unique(pd.Series(list(pool) if isinstance(pool, (set, tuple, list)) else pool)))
     return index.get_indexer(values) >= 0
+
+
+def group_agg(frame: pd.DataFrame, by: list[str], agg: dict) -> pd.DataFrame:
+    """``frame.groupby(by).agg(**agg)`` with one row over everything when ``by`` is empty.
+
+    The one grouping helper of the KPI modules: over no rows, a sum, size, count or nunique is 0
+    (nothing was counted) and every other aggregate (mean, median, min, ...) is NaN — an empty
+    group has no average, never a 0.
+    """
+    if by:
+        return frame.groupby(by, observed=True, dropna=False).agg(**agg).reset_index()
+    if len(frame):
+        return frame.assign(_all=0).groupby("_all").agg(**agg).reset_index(drop=True)
+    return pd.DataFrame([{k: (0.0 if how in ("sum", "size", "count", "nunique") else np.nan)
+                          for k, (_, how) in agg.items()}])

@@ -8,6 +8,13 @@ the acquisition month/quarter)::
     logo retention(k)    = cohort customers active at age k ÷ cohort customers
     revenue retention(k) = cohort MRR at age k ÷ cohort MRR at age 0
 
+Age 0 is measured at the end of the acquisition period, not at acquisition: with monthly cohorts
+logo retention at age 0 is 100% by construction (a customer is active in its acquisition month);
+with quarterly (or yearly) cohorts a customer acquired in the period's first month and churned
+before its end is not active at age 0, so age-0 logo retention can be below 100% — it shows
+churn inside the acquisition quarter instead of hiding it. Revenue retention at age 0 is 100% by
+construction (its denominator is the age-0 MRR).
+
 Revenue is in the reporting currency at each month's rate (``policy.fx_mode``); use
 ``fx_mode="fixed"`` to remove currency movement from the matrix.
 

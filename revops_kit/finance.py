@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
+from ._common import group_agg, as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
 from .catalog import register
 from .errors import RevOpsError
 from .grid import month_number, month_start
@@ -64,18 +64,6 @@ def _fx_through(fx_rates: pd.DataFrame | None, last_month) -> pd.DataFrame | Non
     extra = pd.DataFrame([{"month": m, "currency": c, "rate": r} for m in future
                           for c, r in zip(latest["currency"], latest["rate"])])
     return pd.concat([fx_rates[["month", "currency", "rate"]], extra], ignore_index=True)
-
-
-def _group(frame: pd.DataFrame, by: list[str], agg: dict) -> pd.DataFrame:
-    """``groupby(by).agg(**agg)``; with no ``by`` one row over everything (empty frame → zeros)."""
-    if by:
-        return frame.groupby(by, observed=True, dropna=False).agg(**agg).reset_index()
-    row = {}
-    for name, (col, how) in agg.items():
-        s = frame[col]
-        row[name] = s.nunique() if how == "nunique" else (len(s) if how == "size" else
-                                                          float(getattr(s, how)()) if len(s) else 0.0)
-    return pd.DataFrame([row])
 
 
 def _costs_in(costs: pd.DataFrame, period: Period, fx_rates, policy, *,
@@ -228,7 +216,7 @@ def revenue_recognised(invoices: pd.DataFrame, period: PeriodLike, *, by: str | 
     rec = sched["kind"].isna() | (sched["kind"] == "recurring")
     sched = sched.assign(recurring=np.where(rec, sched["revenue"], 0.0),
                          non_recurring=np.where(rec, 0.0, sched["revenue"]))
-    return _group(sched, by, {"value": ("revenue", "sum"), "recurring": ("recurring", "sum"),
+    return group_agg(sched, by, {"value": ("revenue", "sum"), "recurring": ("recurring", "sum"),
                               "non_recurring": ("non_recurring", "sum"),
                               "cost_of_revenue": ("cost_of_revenue", "sum"),
                               "invoices": ("invoice_id", "nunique")})
@@ -250,7 +238,7 @@ def billings(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     sel["amount_reporting"] = to_reporting_currency(sel, "amount", "issued_at", fx_rates, policy,
                                                     table="invoices")
     sel = attach_columns(sel, customers, by, table="invoices")
-    return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
+    return group_agg(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
 @register("cash_collected", aggregation="sum", label="Cash collected", unit="currency", good="up", family="finance",
@@ -270,7 +258,7 @@ def cash_collected(invoices: pd.DataFrame, period: PeriodLike, *, by: str | list
     sel["amount_reporting"] = to_reporting_currency(sel, "amount", "paid_at", fx_rates, policy,
                                                     table="invoices")
     sel = attach_columns(sel, customers, by, table="invoices")
-    return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
+    return group_agg(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
 def receivables(invoices: pd.DataFrame, as_of, *, by: str | list[str] | None = None,
@@ -289,7 +277,7 @@ def receivables(invoices: pd.DataFrame, as_of, *, by: str | list[str] | None = N
     sel["amount_reporting"] = to_reporting_currency(sel, "amount", "issued_at", fx_rates, policy,
                                                     table="invoices")
     sel = attach_columns(sel, customers, by, table="invoices")
-    return _group(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
+    return group_agg(sel, by, {"value": ("amount_reporting", "sum"), "invoices": ("invoice_id", "nunique")})
 
 
 @register("dso", label="DSO", unit="days", good="down", family="finance",

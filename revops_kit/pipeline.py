@@ -501,6 +501,17 @@ def _flags(out: pd.DataFrame, mask: pd.Series) -> dict:
     }
 
 
+def _known_amounts(res: pd.DataFrame, rows: str, value: str = "value",
+                   missing: str = "n_missing_amount") -> pd.DataFrame:
+    """Unknown is not zero: ``value`` is the sum of the known amounts, ``known_share`` the share of
+    the ``rows`` deals whose amount is known, and ``value`` is NaN when none is known."""
+    n = res[rows].astype("float64")
+    m = res[missing].astype("float64")
+    res["known_share"] = np.where(n > 0, (n - m) / n.where(n > 0, 1.0), np.nan)
+    res[value] = res[value].astype("float64").where(~((n > 0) & (m >= n)), np.nan)
+    return res
+
+
 # =============================================================================== KPIs
 @register("pipeline_value", aggregation="level", sections={"sales": 1}, bind=_BY, label="Open pipeline", unit="currency", good="up", family="pipeline",
           headline=True, formula="Σ amount of opportunities open at the period end (point in time, from "
@@ -532,12 +543,12 @@ def pipeline_value(opportunities: pd.DataFrame, period: PeriodLike, *,
                              by=by, fx_rates=fx_rates, policy=policy)
     snap = _of_types(snap, types)
     by = as_list(by)
-    return _sum_by(snap, by, {
+    return _known_amounts(_sum_by(snap, by, {
         "value": snap["amount"].fillna(0.0), "open_opportunities": np.ones(len(snap), dtype="int64"),
         "n_missing_amount": snap["missing_amount"].astype("int64"),
         "n_missing_close_date": snap["missing_close_date"].astype("int64"),
         "n_past_due": (snap["close_date"] < p.end).fillna(False).astype("int64"),
-    })
+    }), "open_opportunities")
 
 
 @register("pipeline_created", aggregation="sum", sections={"sales": 2}, bind=_BY, label="Pipeline created", unit="currency", good="up", family="pipeline",
@@ -559,9 +570,10 @@ def pipeline_created(opportunities: pd.DataFrame, period: PeriodLike, *,
                             fx_rates=fx_rates, policy=policy, types=types)
     m = p.mask(out["created_at"]).fillna(False)
     sub = out[m]
-    return _sum_by(sub, by, {"value": sub["created_amount"].fillna(0.0),
-                             "created": np.ones(len(sub), dtype="int64"),
-                             "n_missing_amount": sub["created_amount"].isna().astype("int64")})
+    return _known_amounts(_sum_by(sub, by, {"value": sub["created_amount"].fillna(0.0),
+                                            "created": np.ones(len(sub), dtype="int64"),
+                                            "n_missing_amount": sub["created_amount"].isna().astype("int64")}),
+                          "created")
 
 
 def quota_for_period(quotas: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | None = None) -> pd.DataFrame:
@@ -629,7 +641,7 @@ def bookings(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.Dat
     cols["other_type"] = v.where(~typ.isin(["new_business", "expansion", "renewal"]), 0.0)
     cols.update(_flags(out, counted))
     cols["n_unplaced"] = cols["n_unplaced"].where(out.index.isin(_of_types(out, types).index), 0)
-    return _sum_by(out, by, cols)
+    return _known_amounts(_sum_by(out, by, cols), "won")
 
 
 @register("win_rate", sections={"sales": 4}, bind=_SALES, label="Win rate", unit="ratio", good="up", family="pipeline", headline=True,
@@ -675,6 +687,19 @@ def win_rate(opportunities: pd.DataFrame, period: PeriodLike, *, history: pd.Dat
     res = res[(res["won"] + res["lost"] + res["n_unplaced"]) > 0] if by else res
     if policy.win_rate_basis == "amount":
         res["_num"], res["_den"] = res["won_amount"], res["won_amount"] + res["lost_amount"]
+        lost_unknown = _sum_by(out, by, {"n": (lost & out["value"].isna()).astype("int64")})
+        n_lost_unknown = (res[by].merge(lost_unknown, on=by, how="left")["n"] if by
+                          else lost_unknown["n"]).fillna(0).to_numpy()
+        res["n_lost_missing_amount"] = n_lost_unknown.astype("int64")
+        if (n_lost_unknown > 0).any():
+            import warnings
+
+            from .errors import RevOpsWarning
+
+            warnings.warn(f"win_rate {p} (by amount): {int(n_lost_unknown.sum())} lost deal(s) have no "
+                          "amount, so the amount lost is unknown; the amount-based win rate is NaN there "
+                          "(count-based: policy.win_rate_basis='count')", RevOpsWarning, stacklevel=2)
+            res["_num"] = res["_num"].where(n_lost_unknown == 0, np.nan)
     else:
         res["_num"], res["_den"] = res["won"], res["won"] + res["lost"]
     res = ratio_frame(res, "_num", "_den", what=f"win_rate {p}", by=by)
@@ -832,6 +857,7 @@ def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period:
     res = res.fillna({"numerator": 0.0, "open_opportunities": 0, "n_missing_amount": 0, "booked": 0.0, "quota": 0.0})
     res["denominator"] = (res["quota"] - res["booked"]).clip(lower=0.0)
     res["remaining_quota"] = res["denominator"]
+    res = _known_amounts(res, "open_opportunities", value="numerator")
     res = ratio_frame(res, "numerator", "denominator", what=f"pipeline_coverage {p} at {t.date()}", by=by)
     return res.reset_index(drop=True)
 

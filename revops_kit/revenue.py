@@ -84,7 +84,6 @@ __all__ = [
     "tcv",
     "acv",
     "revenue_backlog",
-    "contract_kpis",
     "top_movements",
     "MRRInputError",
 ]
@@ -894,54 +893,6 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
     out["value"] = out["value"] / 100
     return out
 
-
-def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_POLICY
-                  ) -> pd.DataFrame:
-    """Renewal rates (by count and amount, from contract terms and, when the dataset has them,
-    from renewal opportunities), TCV, ACV and revenue backlog of ``period`` as one table.
-
-    ``data`` is a :class:`~revops_kit.io.RevOpsData`. Rows whose table is absent say so in
-    ``note`` instead of failing. Columns: ``kpi, basis, value, numerator, denominator, note``.
-    """
-    from .retention import renewal_rate
-
-    policy = get_policy(policy)
-    p = as_period(period)
-    subs, opps = data.subscriptions, data.opportunities
-    kw = {"customers": data.customers, "fx_rates": data.fx_rates}
-    rows = []
-
-    def add(kpi, basis, frame=None, note=""):
-        if frame is None:
-            rows.append({"kpi": kpi, "basis": basis, "value": np.nan, "numerator": np.nan,
-                         "denominator": np.nan, "note": note})
-            return
-        r = frame.iloc[0]
-        rows.append({"kpi": kpi, "basis": basis, "value": float(r["value"]),
-                     "numerator": float(r.get("numerator", np.nan)),
-                     "denominator": float(r.get("denominator", np.nan)), "note": note})
-
-    for basis in ("contracts", "opportunities"):
-        pol = policy.replace(renewal_basis=basis)
-        if basis == "opportunities" and opps is None:
-            for kpi in ("renewal_rate", "renewal_rate_amount"):
-                add(kpi, basis, note="needs the opportunities table")
-            continue
-        for kpi, amount in (("renewal_rate", False), ("renewal_rate_amount", True)):
-            add(kpi, basis, renewal_rate(subs, p, amount=amount, opportunities=opps,
-                                         policy=pol, **kw))
-    for source in ("opportunities", "subscriptions"):
-        pol = policy.replace(contract_value_source=source)
-        if source == "opportunities" and opps is None:
-            add("tcv", source, note="needs the opportunities table")
-            add("acv", source, note="needs the opportunities table")
-            continue
-        cv = contract_values(opps, p, subscriptions=subs, policy=pol, **kw).iloc[0]
-        note = f"{int(cv['contracts'])} contracts"
-        add("tcv", source, pd.DataFrame({"value": [cv["tcv"]]}), note)
-        add("acv", source, pd.DataFrame({"value": [cv["acv"]]}), note)
-    add("revenue_backlog", "contracts", revenue_backlog(subs, p, policy=policy, **kw))
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------- catalogue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import as_list, attach_columns, ratio_frame, safe_divide
+from ._common import group_agg, as_list, attach_columns, ratio_frame, safe_divide
 from .catalog import register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
@@ -34,14 +34,6 @@ __all__ = [
     "top_at_risk",
     "HEALTH_RULES",
 ]
-
-
-def _group(frame: pd.DataFrame, by: list[str], agg: dict) -> pd.DataFrame:
-    if by:
-        return frame.groupby(by, observed=True, dropna=False).agg(**agg).reset_index()
-    return frame.assign(_all=0).groupby("_all").agg(**agg).reset_index(drop=True) if len(frame) else \
-        pd.DataFrame([{k: (0.0 if how in ("sum", "size", "count", "nunique") else np.nan)
-                       for k, (_, how) in agg.items()}])
 
 
 # ---------------------------------------------------------------------- NPS
@@ -74,7 +66,7 @@ def nps(nps_responses: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     score = sel["score"].astype("float64")
     sel = sel.assign(promoter=(score >= 9).astype("float64"), passive=score.between(7, 8).astype("float64"),
                      detractor=(score <= 6).astype("float64"), one=1.0)
-    out = _group(sel, by, {"promoters": ("promoter", "sum"), "passives": ("passive", "sum"),
+    out = group_agg(sel, by, {"promoters": ("promoter", "sum"), "passives": ("passive", "sum"),
                            "detractors": ("detractor", "sum"), "responses": ("one", "sum"),
                            "customers": ("customer_id", "nunique")})
     out["net"] = out["promoters"] - out["detractors"]
@@ -122,7 +114,7 @@ def support_tickets(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list
     sel = attach_columns(sel, customers, by, table="support_tickets")
     pri = sel["priority"] if "priority" in sel.columns else pd.Series(None, index=sel.index, dtype=object)
     sel = sel.assign(one=1.0, high=pri.isin(["high", "urgent"]).astype("float64"))
-    return _group(sel, by, {"value": ("one", "sum"), "high_priority": ("high", "sum"),
+    return group_agg(sel, by, {"value": ("one", "sum"), "high_priority": ("high", "sum"),
                             "customers": ("customer_id", "nunique")})
 
 
@@ -167,7 +159,7 @@ def ticket_time_to_close(tickets: pd.DataFrame, period: PeriodLike, *, by: str |
     sel = tickets.loc[p.mask(tickets["closed_at"])]
     sel = attach_columns(sel, customers, by, table="support_tickets")
     sel = sel.assign(days=(sel["closed_at"] - sel["opened_at"]).dt.days.astype("float64"))
-    out = _group(sel, by, {"value": ("days", "median"), "mean_days": ("days", "mean"),
+    out = group_agg(sel, by, {"value": ("days", "median"), "mean_days": ("days", "mean"),
                            "p90_days": ("days", lambda s: s.quantile(0.9)),
                            "closed": ("days", "count")})
     return out
@@ -190,7 +182,7 @@ def csat(tickets: pd.DataFrame, period: PeriodLike, *, by: str | list[str] | Non
     sel = tickets.loc[p.mask(when) & tickets["csat"].notna()]
     sel = attach_columns(sel, customers, by, table="support_tickets")
     sel = sel.assign(satisfied=(sel["csat"] >= 4).astype("float64"), one=1.0)
-    out = _group(sel, by, {"satisfied": ("satisfied", "sum"), "ratings": ("one", "sum"),
+    out = group_agg(sel, by, {"satisfied": ("satisfied", "sum"), "ratings": ("one", "sum"),
                            "mean_score": ("csat", "mean")})
     return ratio_frame(out, "satisfied", "ratings", what="csat (no rated tickets)", by=by)
 
@@ -211,7 +203,7 @@ def product_adoption_rate(product_usage: pd.DataFrame, period: PeriodLike, *,
     by = as_list(by)
     sel = product_usage.loc[p.mask(product_usage["month"])]
     sel = attach_columns(sel, customers, by, table="product_usage")
-    out = _group(sel, by, {"active_users": ("active_users", "sum"), "seats": ("licensed_seats", "sum"),
+    out = group_agg(sel, by, {"active_users": ("active_users", "sum"), "seats": ("licensed_seats", "sum"),
                            "customers": ("customer_id", "nunique")})
     return ratio_frame(out, "active_users", "seats", what="product_adoption_rate", by=by)
 
@@ -235,9 +227,9 @@ def feature_adoption(product_usage: pd.DataFrame, period: PeriodLike, *, by: str
     sel = product_usage.loc[p.mask(product_usage["month"])]
     sel = attach_columns(sel, customers, by, table="product_usage")
     using = sel.loc[sel["feature_events"] > 0, ["customer_id"] + by].drop_duplicates()
-    out = _group(sel, by, {"events": ("feature_events", "sum"), "active_users": ("active_users", "sum"),
+    out = group_agg(sel, by, {"events": ("feature_events", "sum"), "active_users": ("active_users", "sum"),
                            "customers": ("customer_id", "nunique")})
-    users = _group(using.assign(one=1.0), by, {"customers_using": ("one", "sum")})
+    users = group_agg(using.assign(one=1.0), by, {"customers_using": ("one", "sum")})
     out = out.merge(users, on=by, how="left") if by else out.assign(customers_using=users["customers_using"].iloc[0])
     out["customers_using"] = out["customers_using"].fillna(0.0)
     return ratio_frame(out, "events", "active_users", what="feature_adoption", by=by)
@@ -469,7 +461,7 @@ def accounts_at_risk(subscriptions: pd.DataFrame, period: PeriodLike, *,
     h = attach_columns(h, customers, by, table="subscriptions")
     h = h.assign(risk=h["at_risk"].astype("float64"), one=1.0,
                  arr_risk=np.where(h["at_risk"], h["arr"], 0.0))
-    out = _group(h, by, {"at_risk": ("risk", "sum"), "accounts": ("one", "sum"),
+    out = group_agg(h, by, {"at_risk": ("risk", "sum"), "accounts": ("one", "sum"),
                          "arr_at_risk": ("arr_risk", "sum")})
     out = ratio_frame(out, "at_risk", "accounts", what="accounts_at_risk", by=by)
     out["share"] = out["value"]

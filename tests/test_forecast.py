@@ -93,24 +93,28 @@ def test_metric_properties(pairs, rnd):
 
 
 # =============================================================================== forecast
-def test_entry_point_callable_and_subpackage_importable():
+def test_forecast_is_a_plain_package_and_the_functions_have_plain_names():
+    import importlib
     import types
 
-    import revops_kit.forecast.backtest as backtest_module
     import revops_kit.forecast.models as models  # noqa: F401 - the import itself is the test
 
-    assert callable(rk.forecast) and isinstance(rk.forecast, types.ModuleType)
-    assert isinstance(backtest_module, types.ModuleType) and callable(backtest_module)
+    # no callable-module tricks (issue 14 item 7): rk.forecast is the subpackage, the functions are
+    # rk.forecast_series / rk.forecast.forecast and rk.forecast.backtest
+    assert isinstance(rk.forecast, types.ModuleType) and not callable(rk.forecast)
+    backtest_module = importlib.import_module("revops_kit.forecast.backtest")
+    assert isinstance(backtest_module, types.ModuleType) and not callable(backtest_module)
+    assert rk.forecast.backtest is backtest_module and rk.backtest_series is backtest_module.backtest
     assert backtest_module.evaluate_holdout is rk.forecast.evaluate_holdout
-    assert rk.forecast.models.forecast is models.forecast
+    assert rk.forecast.models.forecast is models.forecast is rk.forecast_series is rk.forecast.forecast
     assert rk.ForecastResult is ForecastResult
-    res = rk.forecast(monthly(np.arange(1.0, 13.0)), 2, method="naive")
+    res = rk.forecast_series(monthly(np.arange(1.0, 13.0)), 2, method="naive")
     assert isinstance(res, ForecastResult)
 
 
 def test_naive_and_snaive_golden():
     y = monthly([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
-    res = rk.forecast(y, 6, method="snaive", season_length=4)
+    res = rk.forecast_series(y, 6, method="snaive", season_length=4)
     f = res.frame
     assert list(f.columns) == ["mean", "lower_80", "upper_80", "lower_95", "upper_95"]
     assert f.index[0] == pd.Timestamp("2022-09-01") and f.index.freqstr == "MS"
@@ -120,7 +124,7 @@ def test_naive_and_snaive_golden():
     assert f["upper_95"].iloc[0] == pytest.approx(5 + z95 * 4)
     assert f["upper_95"].iloc[4] == pytest.approx(5 + z95 * 4 * np.sqrt(2))
     assert f["lower_95"].iloc[0] == 0.0  # a non-negative history: bounds clipped at 0
-    naive = rk.forecast(y, 3, method="naive").frame
+    naive = rk.forecast_series(y, 3, method="naive").frame
     assert naive["mean"].tolist() == [8.0, 8.0, 8.0]
     assert naive["upper_80"].iloc[2] == pytest.approx(8 + 1.2815515655446004 * np.sqrt(3))
 
@@ -128,7 +132,7 @@ def test_naive_and_snaive_golden():
 @pytest.mark.parametrize("method", list(rk.forecast.METHODS))
 def test_every_method_on_a_seasonal_series(method):
     y = seasonal_series()
-    res = rk.forecast(y, 12, method=method)
+    res = rk.forecast_series(y, 12, method=method)
     f = res.frame
     assert len(f) == 12 and f.index[0] == pd.Timestamp("2026-01-01")
     assert np.isfinite(f.to_numpy()).all()
@@ -141,8 +145,8 @@ def test_every_method_on_a_seasonal_series(method):
 
 def test_auto_is_the_mean_of_its_members():
     y = seasonal_series(seed=3)
-    auto = rk.forecast(y, 6).frame
-    members = [rk.forecast(y, 6, method=m).frame for m in rk.forecast.AUTO_MEMBERS]
+    auto = rk.forecast_series(y, 6).frame
+    members = [rk.forecast_series(y, 6, method=m).frame for m in rk.forecast.AUTO_MEMBERS]
     for col in auto.columns:
         assert np.allclose(auto[col], np.mean([m[col] for m in members], axis=0))
 
@@ -150,7 +154,7 @@ def test_auto_is_the_mean_of_its_members():
 def test_result_is_frozen_and_summarised():
     y = seasonal_series()
     before = y.copy()
-    res = rk.forecast(y, 3)
+    res = rk.forecast_series(y, 3)
     pd.testing.assert_series_equal(y, before)  # the input is not mutated
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.method = "naive"
@@ -168,15 +172,15 @@ def test_result_is_frozen_and_summarised():
        st.sampled_from(["naive", "snaive"]))
 def test_simple_methods_are_scale_equivariant(values, c, method):
     y = monthly(values)
-    a = rk.forecast(y, 5, method=method, season_length=4).frame
-    b = rk.forecast(y * c, 5, method=method, season_length=4).frame
+    a = rk.forecast_series(y, 5, method=method, season_length=4).frame
+    b = rk.forecast_series(y * c, 5, method=method, season_length=4).frame
     np.testing.assert_allclose(b.to_numpy(), c * a.to_numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_deterministic():
     y = seasonal_series(seed=5)
-    a = rk.forecast(y, 12, method="ets").frame
-    b = rk.forecast(y, 12, method="ets").frame
+    a = rk.forecast_series(y, 12, method="ets").frame
+    b = rk.forecast_series(y, 12, method="ets").frame
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -187,14 +191,14 @@ def test_deterministic():
 ])
 def test_fallbacks_warn_and_work(values, match, model):
     with pytest.warns(ModelFallbackWarning, match=match):
-        res = rk.forecast(monthly(values), 4)
+        res = rk.forecast_series(monthly(values), 4)
     assert res.members == (model,) and res.fallbacks
     assert np.isfinite(res.frame["mean"]).all()
 
 
 def test_constant_series_has_zero_width_intervals():
     with pytest.warns(ModelFallbackWarning):
-        f = rk.forecast(monthly([7.0] * 30), 3).frame
+        f = rk.forecast_series(monthly([7.0] * 30), 3).frame
     assert (f.to_numpy() == 7.0).all()
 
 
@@ -202,57 +206,57 @@ def test_negative_and_short_seasonal_series():
     rng = np.random.default_rng(1)
     y = monthly(np.sin(np.arange(40)) * 10 - 3 + rng.normal(0, 1, 40))
     with pytest.warns(ModelFallbackWarning, match="values <= 0"):
-        res = rk.forecast(y, 6)
+        res = rk.forecast_series(y, 6)
     assert np.isfinite(res.frame.to_numpy()).all()
     assert (res.frame["lower_95"] < 0).any()  # negative history: no clipping
     with pytest.warns(ModelFallbackWarning, match="fewer than 3 seasons"):
-        short = rk.forecast(monthly(np.arange(1.0, 21.0)), 3)
+        short = rk.forecast_series(monthly(np.arange(1.0, 21.0)), 3)
     assert not short.seasonal
 
 
 def test_one_point_gives_naive_without_interval():
     with pytest.warns(ModelFallbackWarning, match="single point"):
-        f = rk.forecast(monthly([5.0]), 2).frame
+        f = rk.forecast_series(monthly([5.0]), 2).frame
     assert f["mean"].tolist() == [5.0, 5.0] and f["upper_95"].isna().all()
 
 
 def test_input_errors_name_the_problem():
     y = monthly([1.0, 2.0, np.nan, 4.0, 5.0])
     with pytest.raises(ForecastInputError, match="2022-03-01"):
-        rk.forecast(y, 2)
+        rk.forecast_series(y, 2)
     with pytest.raises(ForecastInputError, match="h must be a positive integer"):
-        rk.forecast(monthly([1.0, 2.0, 3.0, 4.0]), 0)
+        rk.forecast_series(monthly([1.0, 2.0, 3.0, 4.0]), 0)
     with pytest.raises(ForecastInputError, match="method must be one of"):
-        rk.forecast(monthly([1.0, 2.0, 3.0, 4.0]), 2, method="prophet")
+        rk.forecast_series(monthly([1.0, 2.0, 3.0, 4.0]), 2, method="prophet")
     gappy = pd.Series([1.0, 2.0, 3.0, 4.0],
                       index=pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01", "2024-06-01"]))
     with pytest.raises(ForecastInputError, match="regular frequency"):
-        rk.forecast(gappy, 2)
+        rk.forecast_series(gappy, 2)
     with pytest.raises(ForecastInputError, match="empty"):
-        rk.forecast(pd.Series([], dtype=float), 2)
+        rk.forecast_series(pd.Series([], dtype=float), 2)
 
 
 def test_arrays_and_quarters_get_sensible_indexes():
-    f = rk.forecast(np.arange(1.0, 11.0), 3, method="naive").frame
+    f = rk.forecast_series(np.arange(1.0, 11.0), 3, method="naive").frame
     assert f.index.tolist() == [10, 11, 12]
     q = pd.Series(np.arange(1.0, 17.0), index=pd.date_range("2021-01-01", periods=16, freq="QS"))
-    res = rk.forecast(q, 2, method="snaive")
+    res = rk.forecast_series(q, 2, method="snaive")
     assert res.season_length == 4 and res.frame.index[0] == pd.Timestamp("2025-01-01")
     p = pd.Series(np.arange(1.0, 13.0), index=pd.period_range("2024-01", periods=12, freq="M"))
-    assert rk.forecast(p, 1, method="naive").frame.index[0] == pd.Timestamp("2025-01-01")
+    assert rk.forecast_series(p, 1, method="naive").frame.index[0] == pd.Timestamp("2025-01-01")
 
 
 def test_many_series_in_parallel_match_serial_and_name_fallbacks():
     many = {"a": seasonal_series(seed=1), "b": seasonal_series(seed=2), "flat": monthly([3.0] * 40)}
     with pytest.warns(ModelFallbackWarning, match="series 'flat'"):
-        serial = rk.forecast(many, 4, method="theta")
+        serial = rk.forecast_series(many, 4, method="theta")
     with pytest.warns(ModelFallbackWarning, match="series 'flat'"):
-        parallel = rk.forecast(many, 4, method="theta", n_jobs=2)
+        parallel = rk.forecast_series(many, 4, method="theta", n_jobs=2)
     assert list(parallel) == ["a", "b", "flat"]
     for key in many:
         pd.testing.assert_frame_equal(serial[key].frame, parallel[key].frame)
     wide = pd.DataFrame({"a": many["a"], "b": many["b"]})
-    assert set(rk.forecast(wide, 2, method="naive")) == {"a", "b"}
+    assert set(rk.forecast_series(wide, 2, method="naive")) == {"a", "b"}
 
 
 def test_seasonality_test_and_indices():
@@ -280,7 +284,7 @@ def test_series_from_long():
 # =============================================================================== backtests
 def test_backtest_origins_and_error_by_horizon():
     y = monthly(np.arange(1.0, 25.0))  # a line: the naive error at step k is exactly k
-    bt = rk.forecast.backtest(y, 3, method="naive", windows=3, step=2)
+    bt = rk.backtest_series(y, 3, method="naive", windows=3, step=2)
     origins = sorted(bt["origin"].unique())
     assert [str(o.date()) for o in origins] == ["2023-05-01", "2023-07-01", "2023-09-01"]
     last = bt[bt["origin"] == origins[-1]]
@@ -297,10 +301,10 @@ def test_backtest_origins_and_error_by_horizon():
 
 def test_backtest_several_methods_and_errors():
     y = seasonal_series(48)
-    bt = rk.forecast.backtest(y, 6, method=["snaive", "theta"], windows=2, n_jobs=2)
+    bt = rk.backtest_series(y, 6, method=["snaive", "theta"], windows=2, n_jobs=2)
     assert set(bt["method"]) == {"snaive", "theta"} and len(bt) == 2 * 2 * 6
     with pytest.raises(ForecastInputError, match="fewer than 4 points"):
-        rk.forecast.backtest(monthly([1.0, 2.0, 3.0, 4.0, 5.0]), 3, method="naive")
+        rk.backtest_series(monthly([1.0, 2.0, 3.0, 4.0, 5.0]), 3, method="naive")
 
 
 def test_evaluate_holdout_on_synthetic_series():

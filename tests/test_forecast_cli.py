@@ -95,14 +95,14 @@ def _labelled(fig):
 
 def test_forecast_figures_have_titles_and_units():
     y = pd.Series(100 + np.arange(36.0), index=pd.date_range("2023-01-01", periods=36, freq="MS"))
-    res = rk.forecast(y, 6, method="naive")
+    res = rk.forecast_series(y, 6, method="naive")
     fig = rk.plotting.fan_chart(res, title="MRR <b>$x</b>", ylabel="MRR (USD)")
     _labelled(fig)
     assert fig.axes[0].get_title() == r"MRR <b>\$x</b>"  # data text drawn as plain text
     _labelled(rk.plotting.revenue_fan_charts({"mrr": res, "bookings": res}, title="t"))
     frame = rk.forecast.forecast_from(y, "2025-06-01", 6, method="naive")
     _labelled(rk.plotting.forecast_vs_actual_chart(frame, title="t", ylabel="MRR (USD)", history=y))
-    bt = rk.forecast.backtest(y, 3, method=["naive", "snaive"], windows=2)
+    bt = rk.backtest_series(y, 3, method=["naive", "snaive"], windows=2)
     fig = rk.plotting.error_by_horizon_chart(rk.forecast.error_by_horizon(bt), title="t")
     _labelled(fig)
     assert "%" in fig.axes[0].get_ylabel()

@@ -260,8 +260,11 @@ def test_crm_mapping_stages_and_lost_zero():
     assert opps["created_at_filled"].tolist() == [False, False, False, False, True]
     assert str(opps["created_at"].dtype).startswith("datetime64") and opps["product"].iloc[1] == "GTXPro"
     data = rk.from_frames({"opportunities": opps})
-    w = rk.win_rate(data.opportunities, "2017-Q1", policy=rk.DEFAULT_POLICY.replace(win_rate_basis="amount")).iloc[0]
+    with pytest.warns(rk.RevOpsWarning, match="amount lost is unknown"):
+        w = rk.win_rate(data.opportunities, "2017-Q1",
+                        policy=rk.DEFAULT_POLICY.replace(win_rate_basis="amount")).iloc[0]
     assert (w["won"], w["lost"], w["n_missing_amount"]) == (2, 1, 1)   # the lost deal's value is unknown
+    assert np.isnan(w["value"])  # was 1.0: every loss of unknown amount dropped out (issue 14 item 3)
     zero = rk.map_crm_opportunities(raw, columns=COLUMNS, stage_map=STAGES, lost_amount="zero",
                                     created_default="2017-01-01")
     assert zero["amount"].iloc[2] == 0.0

@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..errors import PeriodError
 from ..policies import DEFAULT_POLICY, MetricPolicy
-from .features import LABEL, build_training_set, observed_until
+from .features import LABEL, build_training_set, default_train_dates, observed_until
 from .model import MODEL_KINDS, ModelError, make_model, single_threaded
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "calibration_table",
     "expected_calibration_error",
     "backtest",
-    "default_train_dates",
     "BacktestResult",
     "cross_validate",
     "CVResult",
@@ -172,21 +171,6 @@ def _metrics_frame(y, probs: dict[str, np.ndarray], n_bins: int) -> pd.DataFrame
 
 
 # ---------------------------------------------------------------------------- backtest
-def default_train_dates(test_as_of, *, horizon_months: int = 3, n_dates: int = 8,
-                        step_months: int = 3) -> list[pd.Timestamp]:
-    """Training cut-offs for a test date: the latest whose label window ends by ``test_as_of``.
-
-    ``test_as_of − horizon_months − k·step_months`` for ``k = 0 .. n_dates−1``, oldest first, so
-    no training label looks past the test cut-off.
-
-    >>> [d.strftime("%Y-%m-%d") for d in default_train_dates("2025-10-01", n_dates=3)]
-    ['2025-01-01', '2025-04-01', '2025-07-01']
-    """
-    t = pd.Timestamp(test_as_of).normalize()
-    last = t - pd.DateOffset(months=int(horizon_months))
-    return sorted(last - pd.DateOffset(months=int(step_months) * k) for k in range(int(n_dates)))
-
-
 @dataclass
 class BacktestResult:
     """Outcome of :func:`backtest`.

@@ -64,6 +64,7 @@ from ..errors import MissingTableError, PeriodError
 from ..policies import DEFAULT_POLICY, MetricPolicy
 
 __all__ = [
+    "default_train_dates",
     "build_training_set",
     "build_features",
     "feature_columns",
@@ -516,3 +517,18 @@ def build_training_set(data, as_of, horizon_months: int = 3, *,
     frame = build_features(data, dates, policy=policy)
     frame[LABEL] = _labels(data, frame, int(horizon_months), policy)
     return frame
+
+
+def default_train_dates(test_as_of, *, horizon_months: int = 3, n_dates: int = 8,
+                        step_months: int = 3) -> list[pd.Timestamp]:
+    """Training cut-offs for a test date: the latest whose label window ends by ``test_as_of``.
+
+    ``test_as_of − horizon_months − k·step_months`` for ``k = 0 .. n_dates−1``, oldest first, so
+    no training label looks past the test cut-off.
+
+    >>> [d.strftime("%Y-%m-%d") for d in default_train_dates("2025-10-01", n_dates=3)]
+    ['2025-01-01', '2025-04-01', '2025-07-01']
+    """
+    t = pd.Timestamp(test_as_of).normalize()
+    last = t - pd.DateOffset(months=int(horizon_months))
+    return sorted(last - pd.DateOffset(months=int(step_months) * k) for k in range(int(n_dates)))

@@ -31,8 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from .._common import safe_divide
 from ..errors import PeriodError
 from ..policies import DEFAULT_POLICY, MetricPolicy
-from .evaluate import default_train_dates
-from .features import LABEL, build_features, build_training_set
+from .features import LABEL, build_features, build_training_set, default_train_dates
 from .model import MISSING, MODEL_KINDS, ModelError, make_model, model_columns, single_threaded
 
 __all__ = ["ChurnModel", "fit_churn_model", "risk_table", "account_drivers", "global_drivers",

@@ -1,8 +1,9 @@
 """Forecasting: series models, accuracy metrics, backtests, pipeline forecast, submitted-forecast accuracy.
 
-The subpackage is itself callable: ``rk.forecast(y, h, method="auto")`` is
-:func:`revops_kit.forecast.models.forecast`, while ``revops_kit.forecast`` stays an ordinary
-package (``import revops_kit.forecast.models``, ``rk.forecast.backtest(...)``).
+An ordinary package (no callable-module tricks): the series forecast is the function
+:func:`revops_kit.forecast.models.forecast` — ``rk.forecast_series(y, h, method="auto")`` or
+``rk.forecast.forecast(y, h)`` —, the backtest is ``rk.backtest_series(y, h, ...)`` (=
+``rk.forecast.backtest.backtest``; ``rk.forecast.backtest`` is the module).
 
 The series models (``models``, ``backtest``, ``revenue_forecast``: scipy and statsmodels) are
 imported on first use of one of their names, so ``import revops_kit`` does not pay for them;
@@ -13,8 +14,6 @@ the package.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 from . import accuracy as _accuracy
 from . import pipeline_forecast as _pipeline_forecast
@@ -39,7 +38,7 @@ __all__: list[str] = [*_accuracy.__all__, *_pipeline_forecast.__all__, *_submitt
 
 def __getattr__(name: str):
     if name in ("models", "backtest", "revenue_forecast"):
-        # the module itself; ``backtest`` stays the module, callable as the function
+        # the module itself (``backtest`` is the module; its function is backtest.backtest)
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
@@ -48,13 +47,3 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class _CallableModule(types.ModuleType):
-    """``revops_kit.forecast(...)`` calls :func:`~revops_kit.forecast.models.forecast`."""
-
-    def __call__(self, *args, **kwargs):
-        return importlib.import_module(".models", __name__).forecast(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

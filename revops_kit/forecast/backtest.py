@@ -7,8 +7,8 @@ forecast step is scored against its actual, so error can be read **by horizon** 
 the 6-month-ahead forecast than the 1-month-ahead one) — the honest answer to "how much should we
 trust this forecast".
 
-The module is callable: ``rk.forecast.backtest(y, h, ...)`` runs :func:`backtest` (so that
-``import revops_kit.forecast.backtest`` still gives this module, not the function).
+The function is :func:`backtest` (``rk.backtest_series(y, h, ...)``); ``rk.forecast.backtest`` and
+``import revops_kit.forecast.backtest`` are this module.
 
 A **hold-out evaluation** (:func:`evaluate_holdout`, used by ``revops forecast evaluate`` and the
 M3 benchmark) holds out the last ``h`` points of every series of a collection, forecasts them with
@@ -18,9 +18,7 @@ and wall time.
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 import warnings
 from typing import Iterable, Mapping, NamedTuple
 
@@ -268,13 +266,3 @@ def evaluate_holdout(series, h: int, *, methods: Iterable[str] = ("snaive", "aut
                           f"{results[fallback_series[0]].fallbacks[0]}",
                           ModelFallbackWarning, stacklevel=2)
     return HoldoutResult(pd.DataFrame(summary), pd.concat(detail, ignore_index=True))
-
-
-class _CallableModule(types.ModuleType):
-    """``revops_kit.forecast.backtest(...)`` calls :func:`backtest`."""
-
-    def __call__(self, *args, **kwargs):
-        return backtest(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -148,7 +148,9 @@ def close_date_at_end(ctx: CheckContext, rows: pd.DataFrame) -> pd.Series:
                  ["opportunity_id", "changed_at", "close_date"]]
     h = h.assign(_pos=np.arange(len(h))).sort_values(["opportunity_id", "changed_at", "_pos"], kind="stable")
     recorded = h.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")["close_date"]
-    at_end = pd.Series(rows["opportunity_id"].map(recorded).to_numpy(), index=rows.index, dtype="datetime64[ns]")
+    if rows.empty or recorded.empty:  # e.g. the data's first quarter: pandas cannot map onto an empty datetime Series
+        return current
+    at_end = pd.to_datetime(pd.Series(rows["opportunity_id"].map(recorded).to_numpy(), index=rows.index))
     return at_end.fillna(current)
 
 

@@ -43,7 +43,8 @@ def _timeliness_checks(data) -> list[Check]:
             h = ctx.table("opportunity_history")
             h = h.loc[h["changed_at"] < ctx.p.end]
             last = h.groupby("opportunity_id")["changed_at"].max()
-            last_change = rows["opportunity_id"].map(last)
+            last_change = (rows["opportunity_id"].map(last) if len(last)  # mapping onto an empty datetime
+                           else pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]"))  # Series fails
             rows = rows.loc[last_change.notna()]
             last_change = last_change.loc[rows.index]
             idle = (ctx.p.end - last_change).dt.days

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..cohorts import cohort_matrix, cohort_retention, survival_curves, survival_summary
-from ..retention import retention_trend
-from ..revenue import bridge_table, contract_kpis, mrr_bridge, mrr_series, top_movements, trailing_mrr_bridge
+from ..retention import contract_kpis, retention_trend
+from ..revenue import bridge_table, mrr_bridge, mrr_series, top_movements, trailing_mrr_bridge
 from ._base import ContextView, is_note
 
 __all__ = ["RevenueView", "REVENUE_HEADLINE"]
