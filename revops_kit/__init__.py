@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import forecast, plotting  # noqa: F401  (subpackages; churn is imported on first use, forecast's models too)
 from . import fx  # noqa: F401  (cross rates, rebasing fx_rates onto a reporting currency)
 from . import adapters  # noqa: F401  (source adapters: Salesforce, HubSpot, Stripe, mapping, warehouse)
+from . import engines  # noqa: F401  (engine="sql": the month grid computed in DuckDB/PostgreSQL/Spark)
 from .catalog import *  # noqa: F401,F403
 from .clv import *  # noqa: F401,F403
 from .crm import *  # noqa: F401,F403

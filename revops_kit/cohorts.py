@@ -34,6 +34,7 @@ from ._common import as_list, attach_columns
 from .errors import RevOpsError
 from .periods import PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
+from .engines import is_sql
 from .grid import CHURN, NEW, month_grid, month_start
 
 __all__ = ["customer_lifetimes", "cohort_retention", "cohort_matrix", "survival_curves",
@@ -60,6 +61,8 @@ def customer_lifetimes(subscriptions: pd.DataFrame, *, end: PeriodLike | None = 
     after the last change in the data.
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        _sql().unsupported("customer lifetimes (survival)")
     g = month_grid(subscriptions, end=_end_month(end), policy=policy, convert=False)
     ents = g.entities
     n = len(ents)
@@ -108,6 +111,10 @@ def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: Perio
         size), ``active``, ``logo_retention``, ``mrr``, ``mrr_initial``, ``revenue_retention``.
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().cohort_retention(subscriptions, freq=freq, end=end, by=by,
+                                        customers=customers, fx_rates=fx_rates, max_age=max_age,
+                                        last_cohorts=last_cohorts, policy=policy)
     step = {"M": 1, "Q": 3}.get(freq)
     if step is None:
         raise RevOpsError(f"cohort_retention: freq must be 'M' or 'Q', got {freq!r}")
@@ -252,3 +259,10 @@ def survival_summary(curves: pd.DataFrame, *, by: str | list[str] | None = "segm
             row[f"survival_{t}m"] = float(prior["survival"].iloc[-1]) if t <= horizon else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _sql():
+    """The SQL engine (imported on first use: it needs Ibis, the [sql] extra)."""
+    from .engines import sql
+
+    return sql

@@ -26,6 +26,11 @@ from .schema import TABLE_NAMES, TABLES, _failure, format_failures, validation_r
 __all__ = ["RevOpsData", "load", "load_sample", "load_export", "from_frames", "parse_table", "validation_summary",
            "SAMPLE_DIR"]
 
+#: Loaders of other engines, registered by them (``revops_kit.engines`` registers "sql"), so that
+#: io does not import the layer above it: ``loader(load, path, engine=, **load_kwargs)`` returns
+#: a dataset, or ``None`` to let the pandas engine load it.
+ENGINE_LOADERS: dict = {}
+
 #: The committed sample dataset.
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -73,8 +78,10 @@ class RevOpsData:
 
     # ------------------------------------------------------------------ access
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The present tables by name, in canonical order."""
-        return {n: getattr(self, n) for n in TABLE_NAMES if getattr(self, n) is not None}
+        """The present tables by name, in canonical order (in-memory frames only: a table kept in
+        a database by ``engine="sql"`` is checked there, see :mod:`revops_kit.engines.sql`)."""
+        return {n: getattr(self, n) for n in TABLE_NAMES
+                if isinstance(getattr(self, n), pd.DataFrame)}
 
     def has(self, *names: str) -> bool:
         return all(getattr(self, n, None) is not None for n in names)
@@ -107,6 +114,9 @@ class RevOpsData:
             if frame is None:
                 rows.append({"table": name, "present": False, "rows": 0, "columns": 0,
                              "date_column": spec.date_column, "first": pd.NaT, "last": pd.NaT})
+                continue
+            if not isinstance(frame, pd.DataFrame):  # kept in a database (engine="sql")
+                rows.append({"table": name, "present": True, **frame.coverage()})
                 continue
             col = spec.date_column
             dates = frame[col] if col and col in frame.columns else pd.Series([], dtype="datetime64[ns]")
@@ -448,7 +458,8 @@ def _check_source_path(path: Path, what: str = "data folder") -> None:
 
 def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
          tables: Iterable[str] | None = None, mapping=None, since=None, until=None,
-         period: PeriodLike | None = None, schema: str | None = None) -> RevOpsData:
+         period: PeriodLike | None = None, schema: str | None = None,
+         engine: str | None = None) -> RevOpsData:
     """Load a dataset from a folder of table files, a DuckDB file, a database URL or a mapping.
 
     Parameters
@@ -477,6 +488,12 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
         Shorthand for ``since=period.start, until=period.end``.
     schema : str, optional
         Database schema holding the tables (default: the connection's default schema).
+    engine : {"pandas", "sql"} or None
+        ``"pandas"`` reads every table into memory. ``"sql"`` keeps ``subscriptions`` in the
+        database (or scans the folder's Parquet file with DuckDB) and computes the month grid
+        and its KPIs there (:mod:`revops_kit.engines.sql`). ``None`` (default): pandas, except
+        for a database whose subscriptions table has more than
+        ``revops_kit.engines.SQL_ROW_THRESHOLD`` rows (SQL, with a note saying so).
 
     Returns
     -------
@@ -501,6 +518,12 @@ def load(path: str | Path = SAMPLE_DIR, *, validate: bool = True,
     from .adapters.mapping import load_mapping, read_mapped
     from .adapters.warehouse import is_database, make_window, read_database_frames
 
+    if engine != "pandas" and ENGINE_LOADERS:  # the SQL engine hook (revops_kit.engines)
+        data = ENGINE_LOADERS["sql"](load, path, engine=engine, tables=tables, mapping=mapping,
+                                since=since, until=until, period=period, schema=schema,
+                                validate=validate)
+        if data is not None:
+            return data
     window = make_window(since, until, period)
     source = str(path)
     mapped = load_mapping(mapping) if mapping is not None else None

@@ -36,6 +36,7 @@ from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
+from .engines import is_sql
 from .grid import (CHURN, OPEN_MONTH, bridge_cents, group_codes, group_frame, month_grid,
                    month_number, period_grid, split_by)
 from .revenue import contract_values, mrr_bridge, revenue_backlog
@@ -114,6 +115,9 @@ def logo_churn_rate(subscriptions: pd.DataFrame, period: PeriodLike, *,
     [2.0, 3.0, 0.6666666666666666]
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().logo_churn_rate(subscriptions, period, by=by, customers=customers,
+                                       fx_rates=fx_rates, policy=policy)
     p = as_period(period)
     g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
@@ -150,6 +154,9 @@ def revenue_retention(subscriptions: pd.DataFrame, period: PeriodLike, *,
     ``lost_net``, and ``customers_start``. All amounts in the reporting currency.
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions) and policy.revenue_retention_basis == "cohort":
+        return _sql().revenue_retention(subscriptions, period, by=by, customers=customers,
+                                         fx_rates=fx_rates, policy=policy)
     p = as_period(period)
     by_list = as_list(by)
     if policy.revenue_retention_basis == "movements":
@@ -515,3 +522,10 @@ def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_PO
         add("acv", source, pd.DataFrame({"value": [cv["acv"]]}), note)
     add("revenue_backlog", "contracts", revenue_backlog(subs, p, policy=policy, **kw))
     return pd.DataFrame(rows)
+
+
+def _sql():
+    """The SQL engine (imported on first use: it needs Ibis, the [sql] extra)."""
+    from .engines import sql
+
+    return sql

@@ -60,6 +60,7 @@ from .grid import (CATEGORIES, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION,
                    group_frame, period_grid, split_by, check_subscriptions)
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
+from .engines import is_sql
 
 __all__ = [
     "CATEGORIES",
@@ -153,6 +154,10 @@ def mrr_movements(subscriptions: pd.DataFrame, *, start=None, end=None,
     'customer_id   mrr  previous_mrr    category   month\\n          a 100.0           0.0         new 2025-01\\n          a 100.0         100.0   unchanged 2025-02\\n          a 150.0         100.0   expansion 2025-03\\n          a   0.0         150.0       churn 2025-04\\n          b  50.0           0.0         new 2025-02\\n          b   0.0          50.0       churn 2025-03'
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().mrr_movements(subscriptions, start=start, end=end,
+                                     customers=customers, fx_rates=fx_rates, by=by,
+                                     policy=policy)
     grain, cust_cols = split_by(subscriptions, by)
     g = month_grid(subscriptions, start=start, end=end, grain=grain, fx_rates=fx_rates, policy=policy)
     return _movements_frame(g, customers, cust_cols)
@@ -217,6 +222,9 @@ def mrr_bridge(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | lis
     [0.0, 150.0, 50.0, 50.0, 150.0]
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().mrr_bridge(subscriptions, period, by=by, customers=customers,
+                                  fx_rates=fx_rates, policy=policy)
     p = as_period(period)
     g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                                policy=policy)
@@ -235,6 +243,9 @@ def mrr_bridge_series(subscriptions: pd.DataFrame, periods, *, by=None, customer
                       fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """:func:`mrr_bridge` for each period of ``periods`` (labels or Periods), stacked."""
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().mrr_bridge_series(subscriptions, periods, by=by, customers=customers,
+                                         fx_rates=fx_rates, policy=policy)
     frames = [mrr_bridge(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                          policy=policy) for p in periods]
     return pd.concat(frames, ignore_index=True)
@@ -421,6 +432,8 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     the KPIs convert per customer × currency, see the module docstring).
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        _sql().unsupported("active_subscriptions")
     from ._common import to_reporting_currency
 
     m = pd.Timestamp(month).to_period("M").to_timestamp()
@@ -460,6 +473,9 @@ def mrr(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str] 
     (150.0, 100.0)
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().mrr(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                           policy=policy)
     p = as_period(period)
     groups, by, cents, n = _month_mrr(subscriptions, p.last_month, by=by, customers=customers,
                                       fx_rates=fx_rates, policy=policy)
@@ -503,6 +519,9 @@ def mrr_series(subscriptions: pd.DataFrame, months, *, by: str | list[str] | Non
     seen in the window appears (0 where nothing is active).
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().mrr_series(subscriptions, months, by=by, customers=customers,
+                                  fx_rates=fx_rates, policy=policy)
     months = pd.DatetimeIndex(months)
     if len(months) == 0:
         return pd.DataFrame(columns=["month"] + as_list(by) + ["mrr", "customers"])
@@ -547,6 +566,9 @@ def customer_counts(subscriptions: pd.DataFrame, period: PeriodLike, *,
     movement in the period; distinct customers), ``customers_end`` (active in the last month).
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().customer_counts(subscriptions, period, by=by, customers=customers,
+                                       policy=policy)
     p = as_period(period)
     g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=None,
                                policy=policy, convert=False)
@@ -582,6 +604,9 @@ def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str]
         new_customer_arpa``. Zero customers gives NaN and a ZeroDenominatorWarning.
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().arpa(subscriptions, period, by=by, customers=customers, fx_rates=fx_rates,
+                            policy=policy)
     p = as_period(period)
     g, ents, by = period_grid(subscriptions, p, by=by, customers=customers, fx_rates=fx_rates,
                                policy=policy)
@@ -838,6 +863,8 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
     ``[by], value, subscriptions`` (periods contributing).
     """
     policy = get_policy(policy)
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        _sql().unsupported("revenue backlog")
     from ._common import to_reporting_currency
 
     p = as_period(period)
@@ -869,3 +896,10 @@ def revenue_backlog(subscriptions: pd.DataFrame, period: PeriodLike, *,
 
 
 # ---------------------------------------------------------------------- catalogue
+
+
+def _sql():
+    """The SQL engine (imported on first use: it needs Ibis, the [sql] extra)."""
+    from .engines import sql
+
+    return sql

@@ -9,7 +9,8 @@ import click
 import pandas as pd
 
 from ..errors import MissingColumnError, MissingTableError, NotGroupableError
-from .options import data_options, fail, load_data, note, period_option, resolve_period
+from .options import (data_options, engine_option, fail, load_data, note, period_option,
+                      resolve_period)
 
 __all__ = ["kpis", "diagnose", "docs", "compute_with_reasons", "COMMANDS"]
 
@@ -64,7 +65,8 @@ def _groupable_columns(dataset) -> list[str]:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @click.option("--list", "list_only", is_flag=True, help="List the catalogue instead.")
-def kpis(data, period, by, kpi_ids, policy, fmt, list_only):
+@engine_option
+def kpis(data, period, by, kpi_ids, policy, fmt, list_only, engine):
     """Print KPIs for a period in long format (period, kpi, group, value, numerator, denominator, unit).
 
     Without --kpi every KPI the data allows is computed; the ones it does not allow are listed on
@@ -78,7 +80,7 @@ def kpis(data, period, by, kpi_ids, policy, fmt, list_only):
     policy_obj = rk.get_policy(policy)
     for kpi_id in kpi_ids:
         rk.get_kpi(kpi_id)  # unknown ids fail before loading
-    dataset = load_data(data)
+    dataset = load_data(data, engine=engine)
     p = resolve_period(dataset, period)
     frame, skipped = compute_with_reasons(dataset, p, list(kpi_ids), by=by, policy=policy_obj)
     if by and frame.empty and skipped and all(s["reason"] == "not groupable" for s in skipped):

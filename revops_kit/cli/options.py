@@ -20,7 +20,7 @@ from ..errors import PeriodError, RevOpsError
 from ..io import SAMPLE_DIR
 from ..periods import Period
 
-__all__ = ["RevOpsGroup", "data_options", "load_data", "handle_errors", "fail", "period_option",
+__all__ = ["RevOpsGroup", "data_options", "engine_option", "load_data", "handle_errors", "fail", "period_option",
            "out_folder", "resolve_period", "note"]
 
 
@@ -205,8 +205,28 @@ def data_options(func):
     return wrapper
 
 
-def load_data(data: str, *, validate: bool = True):
-    """Load ``--data`` the same way for every command (folder, DuckDB file, URL or mapping)."""
+def load_data(data: str, *, validate: bool = True, engine: str | None = None):
+    """Load ``--data`` the same way for every command (folder, DuckDB file, URL or mapping).
+
+    ``engine`` (``--engine``): ``"sql"`` keeps subscriptions in the database and computes the
+    month grid there; ``None``/``"auto"`` lets a large database pick it (the choice is said on
+    stderr)."""
+    from ..engines import check_engine, is_sql
     from ..io import load
 
-    return load(data, validate=validate)
+    dataset = load(data, validate=validate, engine=check_engine(engine))
+    if is_sql(dataset.subscriptions):
+        note(next((n for n in dataset.notes if "engine='sql'" in n),
+                  "subscriptions are computed in the database (engine='sql')"))
+    return dataset
+
+
+def engine_option(func):
+    """``--engine auto|pandas|sql`` (see :mod:`revops_kit.engines`)."""
+    return click.option(
+        "--engine", "engine", type=click.Choice(["auto", "pandas", "sql"]), default="auto",
+        show_default=True,
+        help="pandas: read every table into memory. sql: keep subscriptions in the database "
+             "(or scan subscriptions.parquet with DuckDB) and compute MRR, bridge, churn, "
+             "retention and cohorts there (needs the [sql] extra). auto: sql for a database "
+             "whose subscriptions table has more than 5M rows.")(func)
