@@ -219,10 +219,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _quiet_kernel_manager():
+def _quiet_kernel_manager(cwd: Path | None = None):
     """A kernel manager whose kernel process writes its own log (e.g. "Kernel is running over TCP
     without encryption", "KeyboardInterrupt caught in kernel") to nowhere instead of our terminal.
-    The cells' output still reaches the notebook through the kernel's messages."""
+    The cells' output still reaches the notebook through the kernel's messages.
+
+    The kernel starts in ``cwd`` through its own process, not through papermill's ``cwd=``, which
+    changes the working directory of the whole Python process: with notebooks executed in threads
+    (``-j 2``) or two in-process reports at once, those changes interleave and leave the caller in
+    a temporary folder."""
     import subprocess
 
     from jupyter_client.manager import AsyncKernelManager
@@ -231,6 +236,8 @@ def _quiet_kernel_manager():
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw["stdout"] = subprocess.DEVNULL
             kw["stderr"] = subprocess.DEVNULL
+            if cwd is not None:
+                kw["cwd"] = str(cwd)
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return QuietKernelManager
@@ -266,8 +273,8 @@ def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str |
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(nb), str(dest), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(cwd), log_output=False,
-                            kernel_manager_class=_quiet_kernel_manager())
+                            progress_bar=False, log_output=False,
+                            kernel_manager_class=_quiet_kernel_manager(cwd))
         error = None
     except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
         error = _failure_text(exc, dest)

@@ -144,13 +144,22 @@ def test_two_runs_finishing_at_once_never_raise(tmp_path, tiny_dir):
         assert sorted(pool.map(finish, range(16))) == list(range(16))
     assert final.is_dir() and (final / "index.html").read_text() in {str(i) for i in range(16)}
     assert [p.name for p in out.iterdir() if not p.name.startswith(".2024")] == ["2024-Q1"]
-    # and the real command, twice at the same time
+    # and the real thing: two report processes at the same time (two in-process runs in threads
+    # would share one process's warning filters, which `warnings.catch_warnings` does not isolate)
+    import subprocess
+    import sys
+
     good = _notebook(tmp_path / "10_ok.ipynb", "x = 1")
-    with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(run_report, "2024-Q1", data=tiny_dir, out=out, notebooks=[good], progress=False)
-                   for _ in range(2)]
-        folders = [f.result() for f in futures]
-    assert folders[0] == folders[1] == final and (final / "10_ok.html").exists()
+    code = ("import sys; from pathlib import Path; from revops_kit.report import run_report; "
+            "print(run_report('2024-Q1', data=Path(sys.argv[1]), out=Path(sys.argv[2]), "
+            "notebooks=[Path(sys.argv[3])], progress=False))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tiny_dir), str(out), str(good)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=600) + (p.returncode,) for p in procs]
+    for stdout, stderr, rc in results:
+        assert rc == 0 and "Traceback" not in stderr, stderr[-2000:]
+        assert Path(stdout.strip()) == final
+    assert (final / "10_ok.html").exists()
 
 
 def test_neutralise_formula():
@@ -216,3 +225,17 @@ def test_report_from_a_duckdb_file(tmp_path, tiny_dir):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert list(manifest["inputs"]) == ["warehouse.duckdb"]
     assert "subscriptions=4" in (folder / "10_db.html").read_text()
+
+
+def test_notebooks_run_in_their_folder_and_the_callers_cwd_stays(tmp_path, tiny_dir):
+    """Kernels start in the notebook's folder; the calling process's working directory is never
+    changed (papermill's ``cwd=`` would chdir the whole process from several threads at once)."""
+    import os
+
+    nbs = [_notebook(tmp_path / f"1{i}_cwd.ipynb", f"import os; assert os.getcwd() == {str(tmp_path)!r}")
+           for i in range(3)]
+    before = os.getcwd()
+    folder = run_report("2024-Q1", data=tiny_dir, out=tmp_path / "reports", notebooks=nbs, jobs=2,
+                        progress=False)
+    assert os.getcwd() == before
+    assert all((folder / f"1{i}_cwd.html").exists() for i in range(3))
