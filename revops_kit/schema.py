@@ -16,12 +16,19 @@ here and reported in the same failure-case format.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+
+# pandera imports PySpark when it is installed (our dev extra installs it for the SQL-engine tests),
+# at import and again at the first validation, and PySpark then warns that it does not support
+# pandas 3: noise on every command and kernel start about a library the pandas path does not use.
+# One narrow filter for that message (process-wide: the second import happens inside validate).
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+import pandera.pandas as pa  # noqa: E402
 
 from .errors import SchemaError
 

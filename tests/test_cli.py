@@ -98,3 +98,30 @@ def test_report_with_bad_period_writes_nothing(run, tiny_dir, tmp_path):
 def test_list_catalogue(run):
     res = run("kpis", "--list")
     assert res.exit_code == 0 and "customers_active" in res.output
+
+
+def test_a_foreign_warning_is_shown_once_and_the_command_ends():
+    """A warning that is not a RevOpsWarning (a library's FutureWarning, say) is re-emitted once on
+    stderr after the command; re-emitting it inside the recording block appended it to the list
+    being walked, and `revops report` grew without end after writing the report."""
+    import warnings
+
+    import click
+
+    from revops_kit.cli.options import RevOpsGroup
+
+    @click.group(cls=RevOpsGroup)
+    def group():
+        pass
+
+    @group.command()
+    def noisy():
+        warnings.warn("a library's own warning", FutureWarning, stacklevel=1)
+        click.echo("done")
+
+    with warnings.catch_warnings(record=True) as outer:  # where the re-emitted warning lands
+        warnings.simplefilter("always")
+        res = CliRunner().invoke(group, ["noisy"], catch_exceptions=False)
+    assert res.exit_code == 0
+    assert res.stdout == "done\n"
+    assert [str(w.message) for w in outer] == ["a library's own warning"]

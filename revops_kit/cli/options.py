@@ -47,13 +47,16 @@ class RevOpsGroup(click.Group):
 
         from ..errors import RevOpsWarning
 
+        caught: list = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RevOpsWarning)
-                try:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RevOpsWarning)
                     return super().invoke(ctx)
-                finally:
-                    _show_warnings(caught)
+            finally:
+                # Outside the recording block: a re-emitted warning must reach stderr, not be
+                # appended to the list being walked (that loop never ended).
+                _show_warnings(caught)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except RevOpsError as exc:
