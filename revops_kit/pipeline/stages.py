@@ -16,7 +16,10 @@ from ._frames import _groups, _static, _sum_by
 from ._shared import _BY_STAGE
 from .outcomes import pipeline_snapshot
 
-__all__ = ["stage_order", "stage_stints", "opportunities_by_stage", "stage_conversion_rate", "time_in_stage"]
+__all__ = [
+    "stage_order", "stage_stints", "opportunities_by_stage", "stage_conversion_rate",
+    "time_in_stage",
+]
 
 
 def stage_order(opportunities: pd.DataFrame, history: pd.DataFrame | None = None) -> list[str]:
