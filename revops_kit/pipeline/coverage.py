@@ -32,7 +32,15 @@ def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period:
     (default new business and expansion, like quotas; ``None`` for all). Past-due deals with a
     close date in the period still count. A met quota leaves nothing to cover: NaN + warning.
     Groupable by owner or team. Columns: ``value``, ``numerator`` (pipeline), ``denominator``
-    (remaining quota), ``quota``, ``booked``, ``open_opportunities``, ``n_missing_amount``.
+    (remaining quota), ``quota``, ``booked``, ``open_opportunities``, ``n_missing_amount``,
+    ``known_share``, ``booked_deals``, ``n_booked_missing_amount``.
+
+    Unknown is not zero: the pipeline is the sum of the known amounts, ``n_missing_amount`` counts
+    the open deals without one and ``known_share`` is the share of open deals with one; with none
+    known the pipeline, and the coverage, are NaN. Likewise ``booked`` is the known part of the
+    bookings so far (``n_booked_missing_amount`` of the ``booked_deals`` have no amount, so the
+    remaining quota is then an upper bound); when none of them has an amount the remaining quota
+    and the coverage are NaN.
 
     The catalogue KPI ``pipeline_coverage`` of period P is the coverage of the *next* period at
     the end of P (``pipeline_coverage(..., P.next(), as_of=P.end)``).
@@ -51,14 +59,21 @@ def pipeline_coverage(opportunities: pd.DataFrame, quotas: pd.DataFrame, period:
     pipe = _sum_by(snap, by, {"numerator": snap["amount"].fillna(0.0),
                               "open_opportunities": np.ones(len(snap), dtype="int64"),
                               "n_missing_amount": snap["amount"].isna().astype("int64")})
-    bk = _sum_by(booked, by, {"booked": booked["value"].fillna(0.0)})
+    bk = _sum_by(booked, by, {"booked": booked["value"].fillna(0.0),
+                              "booked_deals": np.ones(len(booked), dtype="int64"),
+                              "n_booked_missing_amount": booked["value"].isna().astype("int64")})
     quota = quota_for_period(quotas, p, by=by or ["owner"])
     if not by:
         quota = pd.DataFrame({"quota": [quota["quota"].sum()]})
         res = pd.concat([pipe, bk, quota], axis=1)
     else:
         res = quota.merge(pipe, on=by, how="outer").merge(bk, on=by, how="outer")
-    res = res.fillna({"numerator": 0.0, "open_opportunities": 0, "n_missing_amount": 0, "booked": 0.0, "quota": 0.0})
+    res = res.fillna({"numerator": 0.0, "open_opportunities": 0, "n_missing_amount": 0, "booked": 0.0, "quota": 0.0,
+                      "booked_deals": 0, "n_booked_missing_amount": 0})
+    for c in ("open_opportunities", "n_missing_amount", "booked_deals", "n_booked_missing_amount"):
+        res[c] = res[c].astype("int64")
+    none_known = (res["booked_deals"] > 0) & (res["n_booked_missing_amount"] >= res["booked_deals"])
+    res["booked"] = res["booked"].where(~none_known, np.nan)
     res["denominator"] = (res["quota"] - res["booked"]).clip(lower=0.0)
     res["remaining_quota"] = res["denominator"]
     res = _known_amounts(res, "open_opportunities", value="numerator")

@@ -12,7 +12,7 @@ from ..periods import as_period
 from ..policies import DEFAULT_POLICY, MetricPolicy
 from ..stages import LOST, OPEN, WON
 from ..timeline import cached_timeline, state_at
-from ._frames import _groups, _static
+from ._frames import _groups, _known_amounts, _static
 
 __all__ = ["EVOLUTION_STEPS", "pipeline_evolution", "pipeline_evolution_detail"]
 
@@ -57,12 +57,14 @@ def _evolution(opportunities, start, end, *, history, window, fx_rates, policy):
     amt = _cents(seq["amount"])
     in_pipe = (seq["outcome"] == OPEN).to_numpy() & in_window(seq["close_date"])
     seq["_in"], seq["_v"], seq["_amt"] = in_pipe, np.where(in_pipe, amt, 0), amt
+    seq["_known"] = seq["amount"].notna().to_numpy()
     g = seq.groupby("opportunity_id", sort=False)
     seq["_p_exists"] = g.cumcount() > 0
     seq["_p_in"] = g["_in"].shift(1, fill_value=False).astype(bool)
     seq["_p_v"] = g["_v"].shift(1, fill_value=0).astype("int64")
     seq["_p_amt"] = g["_amt"].shift(1, fill_value=0).astype("int64")
     seq["_p_open"] = (g["outcome"].shift(1) == OPEN).astype(bool)
+    seq["_p_known"] = g["_known"].shift(1, fill_value=False).astype(bool)
     tr = seq[seq["_t"] == 1]  # each state inside the dates is a transition from the one before
     p_exists, p_in, p_open = (tr[c].to_numpy(dtype=bool) for c in ("_p_exists", "_p_in", "_p_open"))
     p_v, p_amt = tr["_p_v"].to_numpy(), tr["_p_amt"].to_numpy()
@@ -76,6 +78,11 @@ def _evolution(opportunities, start, end, *, history, window, fx_rates, policy):
     won_x = np.where(tr["amount"].notna().to_numpy(), q_amt, before)
     lost_x = np.where(q_amt > 0, q_amt, before)
     exit_x = np.where(q_out == WON, won_x, lost_x)
+    # unknown is not zero: whether the amount a movement is valued at is known (an amount that
+    # becomes known while the deal stays in the pipeline is a known increase)
+    q_known, p_known = tr["_known"].to_numpy(dtype=bool), tr["_p_known"].to_numpy(dtype=bool)
+    exit_known = np.where(q_out == WON, q_known | p_known, (q_amt > 0) | p_known)
+    none = np.zeros(len(tr), dtype=bool)
     stays = p_in & q_in
     closes = p_in & q_closed
     slips = p_in & ~q_closed & ~q_in
@@ -84,34 +91,37 @@ def _evolution(opportunities, start, end, *, history, window, fx_rates, policy):
     closing = closes | direct
     ids = tr["opportunity_id"].to_numpy()
     rows = []
-    for step, mask, cents in (
-        ("created", ~p_exists & q_in, q_v),
-        ("created", direct & ~p_exists, exit_x),
-        ("reopened", p_exists & ~p_open & q_in, q_v),
-        ("increased", delta > 0, delta),
-        ("decreased", delta < 0, delta),
-        ("pulled_in", p_exists & p_open & ~p_in & q_in, q_v),
-        ("pulled_in", direct & p_exists, exit_x),
-        ("slipped_out", slips, -q_amt),
-        ("won", closing & (q_out == WON), -exit_x),
-        ("lost", closing & (q_out == LOST), -exit_x),
+    for step, mask, cents, known in (
+        ("created", ~p_exists & q_in, q_v, q_known),
+        ("created", direct & ~p_exists, exit_x, exit_known),
+        ("reopened", p_exists & ~p_open & q_in, q_v, q_known),
+        ("increased", delta > 0, delta, ~none),
+        ("decreased", delta < 0, delta, ~none),
+        ("pulled_in", p_exists & p_open & ~p_in & q_in, q_v, q_known),
+        ("pulled_in", direct & p_exists, exit_x, exit_known),
+        ("slipped_out", slips, -q_amt, q_known),
+        ("won", closing & (q_out == WON), -exit_x, exit_known),
+        ("lost", closing & (q_out == LOST), -exit_x, exit_known),
     ):
         if mask.any():
             rows.append(pd.DataFrame({"opportunity_id": ids[mask], "step": step,
-                                      "cents": np.asarray(cents, dtype="int64")[mask]}))
+                                      "cents": np.asarray(cents, dtype="int64")[mask],
+                                      "missing_amount": ~known[mask]}))
     flags = []
     for st, step in ((s0, "starting"), (s1, "ending")):
         is_open = (st["outcome"] == OPEN).to_numpy()
         pipe = is_open & in_window(st["close_date"])
         rows.append(pd.DataFrame({"opportunity_id": st["opportunity_id"].to_numpy()[pipe], "step": step,
-                                  "cents": _cents(st["amount"])[pipe]}))
+                                  "cents": _cents(st["amount"])[pipe],
+                                  "missing_amount": st["amount"].isna().to_numpy()[pipe]}))
         flags.append(pd.DataFrame({
             "opportunity_id": st["opportunity_id"].to_numpy(), "step": step,
             "missing_amount": pipe & st["amount"].isna().to_numpy(),
             "missing_close_date": is_open & st["close_date"].isna().to_numpy()}))
     detail = pd.concat(rows, ignore_index=True)
     detail["cents"] = detail["cents"].astype("int64")
-    detail["amount"] = detail["cents"] / 100.0
+    detail["missing_amount"] = detail["missing_amount"].astype(bool)
+    detail["amount"] = (detail["cents"] / 100.0).where(~detail["missing_amount"])
     order = {s: i for i, s in enumerate(EVOLUTION_STEPS)}
     detail = detail.sort_values("step", key=lambda s: s.map(order), kind="mergesort").reset_index(drop=True)
     flags = pd.concat(flags, ignore_index=True)
@@ -125,9 +135,11 @@ def pipeline_evolution_detail(opportunities: pd.DataFrame, start, end, *,
                               policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """Per-opportunity movements behind :func:`pipeline_evolution`.
 
-    One row per opportunity and step with ``cents`` (signed integer cents) and ``amount``;
-    ``starting`` and ``ending`` rows hold the value of each deal in the pipeline at ``start`` and
-    ``end``. Summing ``cents`` per step gives the waterfall.
+    One row per opportunity and step with ``cents`` (signed integer cents), ``amount`` and
+    ``missing_amount``; ``starting`` and ``ending`` rows hold the value of each deal in the pipeline
+    at ``start`` and ``end``. Summing ``cents`` per step gives the waterfall. A movement valued at an
+    amount that is unknown (``missing_amount``) has ``amount`` NaN and ``cents`` 0 (cents are the
+    known part).
     """
     return _evolution(opportunities, start, end, history=history, window=window, fx_rates=fx_rates,
                       policy=policy)[0]
@@ -160,12 +172,21 @@ def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
     in both ``created``/``pulled_in`` and ``won``/``lost``. Without ``window`` every open deal is
     in the pipeline and ``pulled_in``/``slipped_out`` are zero. Amount changes that come with an
     exit are counted first (so a deal won for more than its pipeline amount shows the difference
-    as ``increased``). Missing amounts count as 0; ``n_missing_amount`` on the ``starting`` and
-    ``ending`` rows counts open deals without an amount (and ``n_missing_close_date`` those
-    without a close date).
+    as ``increased``).
+
+    Unknown is not zero: a movement valued at an amount nobody knows (a deal created without an
+    amount, won or lost with no amount before or at the close) is counted in its step's
+    ``n_missing_amount``; the step's ``value`` is the sum of the known movements, ``known_share``
+    the share of the step's movements whose amount is known, and ``value`` is NaN when the step
+    has movements and none has a known amount. On ``starting`` and ``ending``, the movements are
+    the open deals in the pipeline. ``cents`` are the known part (0 for an unknown movement), so
+    the identity holds in cents whatever is unknown. An amount that becomes known while the deal
+    stays in the pipeline shows as ``increased`` (the known pipeline grew by it).
+    ``n_missing_close_date`` counts open deals without a close date.
 
     Returns one row per step (and group) with ``step``, ``value`` (signed: decreases are
-    negative; ``starting``/``ending`` are balances), ``cents`` (int64), ``opportunities``.
+    negative; ``starting``/``ending`` are balances), ``cents`` (int64), ``opportunities``,
+    ``n_missing_amount``, ``known_share``, ``n_missing_close_date``.
     """
     by = as_list(by)
     detail, flags = _evolution(opportunities, start, end, history=history, window=window,
@@ -183,17 +204,20 @@ def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
     else:
         grid = pd.DataFrame({"step": list(EVOLUTION_STEPS)})
     agg = detail.groupby(keys, sort=False).agg(cents=("cents", "sum"),
-                                               opportunities=("opportunity_id", "nunique")).reset_index()
-    fl = flags.groupby(keys, sort=False)[["missing_amount", "missing_close_date"]].sum().reset_index() \
-        .rename(columns={"missing_amount": "n_missing_amount", "missing_close_date": "n_missing_close_date"})
+                                               opportunities=("opportunity_id", "nunique"),
+                                               movements=("cents", "size"),
+                                               n_missing_amount=("missing_amount", "sum")).reset_index()
+    fl = flags.groupby(keys, sort=False)[["missing_close_date"]].sum().reset_index() \
+        .rename(columns={"missing_close_date": "n_missing_close_date"})
     out = grid.merge(agg, on=keys, how="left").merge(fl, on=keys, how="left")
-    for c in ("cents", "opportunities", "n_missing_amount", "n_missing_close_date"):
+    for c in ("cents", "opportunities", "movements", "n_missing_amount", "n_missing_close_date"):
         out[c] = out[c].fillna(0).astype("int64")
     out["value"] = out["cents"] / 100.0
+    out = _known_amounts(out, "movements")
     # the identity, per group (it holds by construction; a failure here is a bug)
     for _, grp in (out.groupby(by, sort=False) if by else [(None, out)]):
         c = dict(zip(grp["step"], grp["cents"]))
         if c["starting"] + sum(c[s] for s in _MOVES) != c["ending"]:  # pragma: no cover
             raise RevOpsError("pipeline_evolution: the waterfall does not add up; please report this bug")
-    return out[by + ["step", "value", "cents", "opportunities", "n_missing_amount",
+    return out[by + ["step", "value", "cents", "opportunities", "n_missing_amount", "known_share",
                      "n_missing_close_date"]].reset_index(drop=True)

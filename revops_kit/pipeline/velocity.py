@@ -38,7 +38,11 @@ def pipeline_velocity(opportunities: pd.DataFrame, period: PeriodLike, *,
 
     Columns: ``value`` (per day), ``per_period``, ``numerator`` (open × win rate × deal size),
     ``denominator`` (mean cycle days), ``open_opportunities``, ``win_rate``, ``average_deal_size``,
-    ``cycle_days_mean``.
+    ``cycle_days_mean``, ``n_missing_amount``, ``known_share``.
+
+    Unknown is not zero: the amounts in it are those of the deal size, the mean over the won deals
+    with a known amount; ``n_missing_amount`` counts the won deals without one and ``known_share``
+    is the share of won deals with one. With none known the deal size, and the velocity, are NaN.
     """
     p = as_period(period)
     by = as_list(by)
@@ -46,13 +50,15 @@ def pipeline_velocity(opportunities: pd.DataFrame, period: PeriodLike, *,
     openp = pipeline_value(opportunities, p, policy=policy, **kw)[by + ["open_opportunities"]]
     wr = win_rate(opportunities, p, policy=policy.replace(win_rate_basis="count"), **kw)
     wr = wr[by + ["value"]].rename(columns={"value": "win_rate"})
-    ds = average_deal_size(opportunities, p, policy=policy, **kw)[by + ["value"]] \
-        .rename(columns={"value": "average_deal_size"})
+    ds = average_deal_size(opportunities, p, policy=policy, **kw)
+    ds = ds.assign(known_share=ds["won_with_amount"] / ds["won"].where(ds["won"] > 0))
+    ds = ds[by + ["value", "n_missing_amount", "known_share"]].rename(columns={"value": "average_deal_size"})
     cy = sales_cycle_days(opportunities, p, policy=policy, **kw)[by + ["mean"]] \
         .rename(columns={"mean": "cycle_days_mean"})
     if by:
         res = openp.merge(wr, on=by, how="outer").merge(ds, on=by, how="outer").merge(cy, on=by, how="outer")
         res["open_opportunities"] = res["open_opportunities"].fillna(0)
+        res["n_missing_amount"] = res["n_missing_amount"].fillna(0).astype("int64")
     else:
         res = pd.concat([openp, wr, ds, cy], axis=1)
     res["numerator"] = res["open_opportunities"] * res["win_rate"] * res["average_deal_size"]
