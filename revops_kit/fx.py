@@ -33,7 +33,7 @@ from .errors import RevOpsError, RevOpsWarning
 from .policies import get_policy
 
 __all__ = ["FxError", "FxWarning", "fx_base_currency", "rebase_fx_rates", "cross_rate",
-           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency"]
+           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency", "convert_targets"]
 
 #: Tolerance for "the rate is 1" when finding the base currency.
 _ONE = 1e-12
@@ -236,11 +236,67 @@ def check_fx_coverage(fx_rates: pd.DataFrame | None, to: str, months: Iterable, 
                       f"(no rate for the currency or for {to} in that month): {shown}")
 
 
-def with_reporting_currency(data, currency: str | None, policy=None):
+def convert_targets(targets: pd.DataFrame, fx_rates: pd.DataFrame, source: str, to: str,
+                    money_kpis: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """``targets`` with the ``target`` and ``baseline`` of money KPIs converted from ``source`` (the
+    currency targets are set in: the ``fx_rates`` base) to ``to``, and the notes saying so.
+
+    ``money_kpis`` maps each money KPI id to its aggregation: a KPI summed over the period
+    (``"sum"``: bookings, new MRR ...) converts at the mean of the period's monthly cross rates, a
+    level (``"level"``: MRR, ARR, open pipeline at the period end) at the rate of its last month.
+    Other KPIs (ratios, counts, days) are unchanged. A period without rates leaves the value
+    unknown (NaN) and says which, never the unconverted number.
+
+    >>> fx = pd.DataFrame({"month": ["2025-01-01", "2025-02-01", "2025-03-01"] * 2,
+    ...                    "currency": ["USD"] * 3 + ["EUR"] * 3, "rate": [1.0] * 3 + [1.0, 1.25, 2.0]})
+    >>> t = pd.DataFrame({"kpi": ["mrr", "bookings", "nrr"], "period": ["2025-Q1"] * 3,
+    ...                   "target": [200.0, 100.0, 1.05]})
+    >>> out, notes = convert_targets(t, fx, "USD", "EUR", {"mrr": "level", "bookings": "sum"})
+    >>> out["target"].round(4).tolist()    # 200 / 2.0; 100 x mean(1, 0.8, 0.5); unchanged
+    [100.0, 76.6667, 1.05]
+    """
+    from .periods import as_period
+
+    out = targets.copy()
+    money = out["kpi"].astype(str).isin(list(money_kpis))
+    if not money.any() or source == to:
+        return out, []
+    fx = rebase_fx_rates(fx_rates, to)
+    rates = fx[fx["currency"] == source].set_index("month")["rate"]
+    factors: dict[tuple[str, str], float] = {}
+    missing: set[str] = set()
+    for idx in out.index[money]:
+        kpi, period = str(out.at[idx, "kpi"]), str(out.at[idx, "period"])
+        if (kpi, period) not in factors:
+            p = as_period(period)
+            months = pd.date_range(p.start, p.end, freq="MS", inclusive="left")
+            if money_kpis[kpi] != "sum":
+                months = months[-1:]
+            have = rates.reindex(months)
+            factors[kpi, period] = float(have.mean()) if have.notna().all() else np.nan
+            if have.isna().any():
+                missing.add(period)
+        for col in ("target", "baseline"):
+            if col in out.columns:
+                out.at[idx, col] = pd.to_numeric(out.at[idx, col], errors="coerce") * factors[kpi, period]
+    notes = [f"targets: money targets and baselines ({int(money.sum())} row(s)) are set in {source}; "
+             f"converted to {to} at the period's mean monthly rate (sums) or its last month's rate "
+             f"(levels)"]
+    if missing:
+        notes.append(f"targets: no {source}→{to} rate for {sorted(missing)[:6]}: those money targets "
+                     f"are unknown in {to}")
+    return out, notes
+
+
+def with_reporting_currency(data, currency: str | None, policy=None, *, money_kpis: dict[str, str] | None = None):
     """``(data, policy)`` set up to report in ``currency``: the dataset with its ``fx_rates``
     rebased onto ``currency`` (:func:`rebase_fx_rates`; a fresh derived-frame cache) and the
     policy with ``reporting_currency=currency``. Every KPI computed from the pair is in
     ``currency``. ``currency=None`` keeps the policy's. ``data`` is not modified.
+
+    With ``money_kpis`` (KPI id → aggregation, see :func:`convert_targets`; the catalogue gives
+    it), the money targets, set in the ``fx_rates`` base currency, are converted too and
+    ``data.notes`` says so.
 
     >>> import revops_kit as rk
     >>> d, pol = with_reporting_currency(rk.load_sample(), "EUR")
@@ -253,9 +309,15 @@ def with_reporting_currency(data, currency: str | None, policy=None):
     currency = str(currency) if currency else pol.reporting_currency
     fx = getattr(data, "fx_rates", None)
     if fx is not None and len(fx) and fx_base_currency(fx) != currency:
+        base = fx_base_currency(fx)
         rebased = rebase_fx_rates(fx, currency)
         fields = {f.name for f in dataclasses.fields(data)}
-        data = dataclasses.replace(data, fx_rates=rebased, **({"_derived": {}} if "_derived" in fields else {}))
+        changes = {"fx_rates": rebased, **({"_derived": {}} if "_derived" in fields else {})}
+        targets = getattr(data, "targets", None)
+        if money_kpis and targets is not None and len(targets):
+            converted, notes = convert_targets(targets, fx, base, currency, money_kpis)
+            changes.update(targets=converted, notes=[*getattr(data, "notes", []), *notes])
+        data = dataclasses.replace(data, **changes)
     if pol.reporting_currency != currency:
         pol = pol.replace(reporting_currency=currency)
     return data, pol
