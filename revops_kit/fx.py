@@ -33,7 +33,8 @@ from .errors import RevOpsError, RevOpsWarning
 from .policies import get_policy
 
 __all__ = ["FxError", "FxWarning", "fx_base_currency", "rebase_fx_rates", "cross_rate",
-           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency", "convert_targets"]
+           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency", "convert_targets",
+           "convert_period_amounts", "BASE_CURRENCY_TABLES"]
 
 #: Tolerance for "the rate is 1" when finding the base currency.
 _ONE = 1e-12
@@ -236,6 +237,61 @@ def check_fx_coverage(fx_rates: pd.DataFrame | None, to: str, months: Iterable, 
                       f"(no rate for the currency or for {to} in that month): {shown}")
 
 
+def _period_factors(periods: pd.Series, sums: pd.Series, rates: pd.Series) -> pd.Series:
+    """Per row, the ``source → to`` factor of its period: the mean of the period's monthly rates
+    where ``sums`` is true (an amount over the period), else its last month's rate (a level at
+    the period end); NaN where a month has no rate."""
+    from .periods import as_period
+
+    cache: dict[tuple[str, bool], float] = {}
+    out = []
+    for period, summed in zip(periods.astype(str), sums.astype(bool)):
+        if (period, summed) not in cache:
+            p = as_period(period)
+            months = pd.date_range(p.start, p.end, freq="MS", inclusive="left")
+            have = rates.reindex(months if summed else months[-1:])
+            cache[period, summed] = float(have.mean()) if have.notna().all() else np.nan
+        out.append(cache[period, summed])
+    return pd.Series(out, index=periods.index, dtype="float64")
+
+
+def convert_period_amounts(frame: pd.DataFrame, fx_rates: pd.DataFrame, source: str, to: str, *,
+                           columns: Iterable[str], rows=None, summed=True, table: str) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with ``columns`` of the selected ``rows`` (default all), amounts set in ``source``
+    per ``period``, converted to ``to``; and the notes saying so. ``summed`` (bool or a per-row
+    Series): the amount is a sum over the period (converted at the mean of its monthly cross
+    rates) rather than a level at its end (the rate of its last month). A period without rates
+    leaves the amount unknown (NaN), never unconverted, and a note names the periods.
+
+    >>> fx = pd.DataFrame({"month": ["2025-01-01", "2025-02-01", "2025-03-01"] * 2,
+    ...                    "currency": ["USD"] * 3 + ["EUR"] * 3, "rate": [1.0] * 3 + [1.0, 1.25, 2.0]})
+    >>> q = pd.DataFrame({"period": ["2025-Q1", "2025-Q2"], "amount": [300.0, 10.0]})
+    >>> out, notes = convert_period_amounts(q, fx, "USD", "EUR", columns=["amount"], table="quotas")
+    >>> out["amount"].round(2).tolist()          # 300 x mean(1, 0.8, 0.5); no rates for Q2
+    [230.0, nan]
+    >>> notes[1]
+    "quotas: no USD→EUR rate for ['2025-Q2']: those amounts are unknown in EUR"
+    """
+    out = frame.copy()
+    rows = pd.Series(True, index=out.index) if rows is None else pd.Series(rows, index=out.index).astype(bool)
+    if source == to or not rows.any():
+        return out, []
+    rates = rebase_fx_rates(fx_rates, to)
+    rates = rates[rates["currency"] == source].set_index("month")["rate"]
+    summed = pd.Series(summed, index=out.index) if not isinstance(summed, pd.Series) else summed
+    factor = _period_factors(out.loc[rows, "period"], summed[rows], rates)
+    for col in columns:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+            out.loc[rows, col] = out.loc[rows, col] * factor
+    notes = [f"{table}: {int(rows.sum())} amount(s) set in {source} (the fx_rates base) converted to "
+             f"{to} at the period's mean monthly rate (sums) or its last month's rate (levels)"]
+    missing = sorted(set(out.loc[rows, "period"].astype(str)[factor.isna()]))
+    if missing:
+        notes.append(f"{table}: no {source}→{to} rate for {missing[:6]}: those amounts are unknown in {to}")
+    return out, notes
+
+
 def convert_targets(targets: pd.DataFrame, fx_rates: pd.DataFrame, source: str, to: str,
                     money_kpis: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
     """``targets`` with the ``target`` and ``baseline`` of money KPIs converted from ``source`` (the
@@ -243,9 +299,8 @@ def convert_targets(targets: pd.DataFrame, fx_rates: pd.DataFrame, source: str, 
 
     ``money_kpis`` maps each money KPI id to its aggregation: a KPI summed over the period
     (``"sum"``: bookings, new MRR ...) converts at the mean of the period's monthly cross rates, a
-    level (``"level"``: MRR, ARR, open pipeline at the period end) at the rate of its last month.
-    Other KPIs (ratios, counts, days) are unchanged. A period without rates leaves the value
-    unknown (NaN) and says which, never the unconverted number.
+    level (MRR, ARR, open pipeline at the period end) at the rate of its last month. Other KPIs
+    (ratios, counts, days) are unchanged.
 
     >>> fx = pd.DataFrame({"month": ["2025-01-01", "2025-02-01", "2025-03-01"] * 2,
     ...                    "currency": ["USD"] * 3 + ["EUR"] * 3, "rate": [1.0] * 3 + [1.0, 1.25, 2.0]})
@@ -255,37 +310,15 @@ def convert_targets(targets: pd.DataFrame, fx_rates: pd.DataFrame, source: str, 
     >>> out["target"].round(4).tolist()    # 200 / 2.0; 100 x mean(1, 0.8, 0.5); unchanged
     [100.0, 76.6667, 1.05]
     """
-    from .periods import as_period
+    kpi = targets["kpi"].astype(str)
+    return convert_period_amounts(targets, fx_rates, source, to, columns=["target", "baseline"],
+                                  rows=kpi.isin(list(money_kpis)), table="targets",
+                                  summed=kpi.map(money_kpis).eq("sum"))
 
-    out = targets.copy()
-    money = out["kpi"].astype(str).isin(list(money_kpis))
-    if not money.any() or source == to:
-        return out, []
-    fx = rebase_fx_rates(fx_rates, to)
-    rates = fx[fx["currency"] == source].set_index("month")["rate"]
-    factors: dict[tuple[str, str], float] = {}
-    missing: set[str] = set()
-    for idx in out.index[money]:
-        kpi, period = str(out.at[idx, "kpi"]), str(out.at[idx, "period"])
-        if (kpi, period) not in factors:
-            p = as_period(period)
-            months = pd.date_range(p.start, p.end, freq="MS", inclusive="left")
-            if money_kpis[kpi] != "sum":
-                months = months[-1:]
-            have = rates.reindex(months)
-            factors[kpi, period] = float(have.mean()) if have.notna().all() else np.nan
-            if have.isna().any():
-                missing.add(period)
-        for col in ("target", "baseline"):
-            if col in out.columns:
-                out.at[idx, col] = pd.to_numeric(out.at[idx, col], errors="coerce") * factors[kpi, period]
-    notes = [f"targets: money targets and baselines ({int(money.sum())} row(s)) are set in {source}; "
-             f"converted to {to} at the period's mean monthly rate (sums) or its last month's rate "
-             f"(levels)"]
-    if missing:
-        notes.append(f"targets: no {source}→{to} rate for {sorted(missing)[:6]}: those money targets "
-                     f"are unknown in {to}")
-    return out, notes
+
+#: Tables whose amounts carry no currency column: they are set in the fx_rates base currency.
+#: (quota and forecast-submission amounts are sums over their period).
+BASE_CURRENCY_TABLES = {"quotas": ["amount"], "forecast_submissions": ["amount"]}
 
 
 def with_reporting_currency(data, currency: str | None, policy=None, *, money_kpis: dict[str, str] | None = None):
@@ -294,9 +327,9 @@ def with_reporting_currency(data, currency: str | None, policy=None, *, money_kp
     policy with ``reporting_currency=currency``. Every KPI computed from the pair is in
     ``currency``. ``currency=None`` keeps the policy's. ``data`` is not modified.
 
-    With ``money_kpis`` (KPI id → aggregation, see :func:`convert_targets`; the catalogue gives
-    it), the money targets, set in the ``fx_rates`` base currency, are converted too and
-    ``data.notes`` says so.
+    The amounts set in the ``fx_rates`` base currency are converted too (``data.notes`` says so):
+    quotas and forecast submissions (:data:`BASE_CURRENCY_TABLES`), and with ``money_kpis`` (KPI
+    id → aggregation, see :func:`convert_targets`; the catalogue gives it) the money targets.
 
     >>> import revops_kit as rk
     >>> d, pol = with_reporting_currency(rk.load_sample(), "EUR")
@@ -313,10 +346,19 @@ def with_reporting_currency(data, currency: str | None, policy=None, *, money_kp
         rebased = rebase_fx_rates(fx, currency)
         fields = {f.name for f in dataclasses.fields(data)}
         changes = {"fx_rates": rebased, **({"_derived": {}} if "_derived" in fields else {})}
+        notes = list(getattr(data, "notes", []))
         targets = getattr(data, "targets", None)
         if money_kpis and targets is not None and len(targets):
-            converted, notes = convert_targets(targets, fx, base, currency, money_kpis)
-            changes.update(targets=converted, notes=[*getattr(data, "notes", []), *notes])
+            changes["targets"], more = convert_targets(targets, fx, base, currency, money_kpis)
+            notes += more
+        for name, columns in BASE_CURRENCY_TABLES.items():
+            frame = getattr(data, name, None)
+            if frame is not None and len(frame) and "currency" not in frame.columns:
+                changes[name], more = convert_period_amounts(frame, fx, base, currency,
+                                                             columns=columns, table=name)
+                notes += more
+        if "notes" in fields:
+            changes["notes"] = notes
         data = dataclasses.replace(data, **changes)
     if pol.reporting_currency != currency:
         pol = pol.replace(reporting_currency=currency)
