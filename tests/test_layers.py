@@ -111,7 +111,7 @@ PRIVATE_ALLOWED: dict[tuple[str, str, str], str] = {
     ("revops_kit.forecast.backtest", "revops_kit.forecast.models", "_validate_args"): "metrics (forecast/models split)",
     ("revops_kit.plotting.marketing", "revops_kit.plotting.sales", "_note"): "present",
     ("revops_kit.report", "revops_kit.adapters.warehouse", "_safe_url"): "report / input",
-    ("revops_kit.engines.sql", "revops_kit.adapters.warehouse", "_safe_url"): "sql / input",
+    ("revops_kit.engines.sql.loading", "revops_kit.adapters.warehouse", "_safe_url"): "sql / input",
     ("revops_kit.views.forecast", "revops_kit.forecast.pipeline_forecast", "_cache_for"): "report / metrics",
     ("revops_kit.views.forecast", "revops_kit.forecast.revenue_forecast", "_trim"): "report / metrics",
     ("revops_kit.report", "revops_kit.views.context", "_cache_key"): "report",
