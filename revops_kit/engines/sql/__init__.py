@@ -45,7 +45,7 @@ from .cohorts import cohort_retention
 from .kpis import (arpa, customer_counts, logo_churn_rate, mrr, mrr_bridge, mrr_bridge_series,
                    revenue_retention)
 from .loading import connect, count_rows, load_with_engine, open_subscriptions
-from .monthly import monthly_bridge, mrr_movements, mrr_series
+from .monthly import monthly_bridge, mrr_movements, mrr_series, top_movements
 from .table import SQLSubscriptions
 
 __all__ = [
@@ -67,5 +67,6 @@ __all__ = [
     "logo_churn_rate",
     "revenue_retention",
     "cohort_retention",
+    "top_movements",
     "unsupported",
 ]

@@ -79,8 +79,11 @@ def _month_expr(col, *, ceil: bool):
 
 
 def unsupported(what: str):
-    """Raise :class:`SQLEngineUnsupported` for a computation that needs the raw rows."""
-    raise SQLEngineUnsupported(
+    """Raise :class:`SQLEngineUnsupported` for a computation that needs the raw rows (its
+    ``what`` attribute names the computation, for the report's data notes)."""
+    err = SQLEngineUnsupported(
         f"{what} needs the subscription rows in memory; the dataset holds subscriptions in a "
         f"database (engine='sql'). Load it with engine='pandas' for this.")
+    err.what = what
+    raise err
 

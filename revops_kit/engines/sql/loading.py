@@ -39,16 +39,26 @@ def connect(source: str, *, duckdb_config: dict | None = None):
 
 
 def open_subscriptions(source: str | Path, *, schema: str | None = None, validate: bool = True,
-                       duckdb_config: dict | None = None) -> SQLSubscriptions:
+                       duckdb_config: dict | None = None, since=None, until=None,
+                       period=None) -> SQLSubscriptions:
     """The ``subscriptions`` table (or view) of a database, or the ``subscriptions.parquet`` /
     ``.csv`` file of a folder (scanned by DuckDB), as an :class:`SQLSubscriptions`.
 
     ``duckdb_config`` (e.g. ``{"memory_limit": "4GB", "temp_directory": "/tmp/spill"}``) is
-    passed to DuckDB when it does the scanning."""
+    passed to DuckDB when it does the scanning. ``since``/``until``/``period`` keep the periods
+    that overlap that window (filtered in the backend, as ``rk.load`` does).
+
+    The handle remembers these arguments: pickled, it travels as *how to reopen it* and the copy
+    connects on its first query (see :class:`SQLSubscriptions`)."""
     ibis = _ibis()
     text = str(source)
-    from ...adapters.warehouse import _safe_url
+    from ...adapters.warehouse import _safe_url, make_window
 
+    if "://" not in text and Path(text).exists():
+        text = str(Path(text).resolve())  # another process (a notebook kernel) may run elsewhere
+    reopen = (open_subscriptions, {"source": text, "schema": schema, "validate": False,
+                                   "duckdb_config": duckdb_config, "since": since,
+                                   "until": until, "period": period})
     if "://" not in text and Path(text).is_dir():
         folder = Path(text)
         con = ibis.duckdb.connect(**(duckdb_config or {}))
@@ -59,16 +69,28 @@ def open_subscriptions(source: str | Path, *, schema: str | None = None, validat
             table = con.read_csv(str(csv), table_name="subscriptions")
         else:
             raise DataNotFoundError(f"{folder} has no subscriptions.parquet or subscriptions.csv")
-        return SQLSubscriptions(table, source=f"{folder} (DuckDB scan)", validate=validate)
-    con = connect(text, duckdb_config=duckdb_config)
-    names = {n.lower(): n for n in con.list_tables(database=schema)} if schema else \
-        {n.lower(): n for n in con.list_tables()}
-    real = names.get("subscriptions")
-    if real is None:
-        raise DataNotFoundError(f"database {_safe_url(text)} has no table or view 'subscriptions'"
-                                + (f" in schema {schema}" if schema else ""))
-    table = con.table(real, database=schema) if schema else con.table(real)
-    return SQLSubscriptions(table, source=_safe_url(text), validate=validate)
+        label = f"{folder} (DuckDB scan)"
+    else:
+        con = connect(text, duckdb_config=duckdb_config)
+        names = {n.lower(): n for n in con.list_tables(database=schema)} if schema else \
+            {n.lower(): n for n in con.list_tables()}
+        real = names.get("subscriptions")
+        if real is None:
+            raise DataNotFoundError(f"database {_safe_url(text)} has no table or view "
+                                    f"'subscriptions'" + (f" in schema {schema}" if schema else ""))
+        table = con.table(real, database=schema) if schema else con.table(real)
+        label = _safe_url(text)
+    subs = SQLSubscriptions(table, source=label, validate=validate, reopen=reopen)
+    window = make_window(since, until, period)
+    if not window:
+        return subs
+    t = subs.table
+    cond = []
+    if window.until is not None:
+        cond.append(t.start_date < window.until.to_pydatetime().date())
+    if window.since is not None:
+        cond.append(t.end_date.isnull() | (t.end_date > window.since.to_pydatetime().date()))
+    return SQLSubscriptions(t.filter(*cond), source=label, validate=False, reopen=reopen)
 
 
 def count_rows(source: str | Path, *, schema: str | None = None) -> int | None:
@@ -98,7 +120,7 @@ def load_with_engine(load, path, *, engine: str | None, tables=None, mapping=Non
     for a database URL or DuckDB file whose ``subscriptions`` has more than
     :data:`~revops_kit.engines.SQL_ROW_THRESHOLD` rows, with a note saying so.
     """
-    from ...adapters.warehouse import is_database, make_window
+    from ...adapters.warehouse import is_database
     from ...schema import TABLE_NAMES
     from .. import SQL_ROW_THRESHOLD, EngineError, check_engine
 
@@ -127,16 +149,8 @@ def load_with_engine(load, path, *, engine: str | None, tables=None, mapping=Non
         raise EngineError("engine='sql' reads a database, a DuckDB file or a folder with "
                           "subscriptions.parquet/.csv; it does not apply a column mapping (use "
                           "a database view named subscriptions instead)")
-    subs = open_subscriptions(source, schema=schema, validate=validate)
-    window = make_window(since, until, period)
-    if window:
-        t = subs.table
-        cond = []
-        if window.until is not None:
-            cond.append(t.start_date < window.until.to_pydatetime().date())
-        if window.since is not None:
-            cond.append(t.end_date.isnull() | (t.end_date > window.since.to_pydatetime().date()))
-        subs = SQLSubscriptions(t.filter(*cond), source=subs.source, validate=False)
+    subs = open_subscriptions(source, schema=schema, validate=validate, since=since, until=until,
+                              period=period)
     others = [t for t in wanted if t != "subscriptions"]
     data = None
     if others:

@@ -1,5 +1,6 @@
 """Month-level results of the SQL engine: the customer × month movements, the monthly bridge
-(from change points when no conversion is needed) and the monthly MRR series."""
+(from change points when no conversion is needed), the monthly MRR series and the period's
+largest movements per customer."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import numpy as np
 import pandas as pd
 
 from ..._common import as_list
-from ...periods import Period
+from ...periods import Period, PeriodLike, as_period
 from ...policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from ._core import (_CHURN, _CONTRACTION, _EXPANSION, _LINES, _NEW, _REACTIVATION, CATEGORIES,
                     _ibis, _month_number, _months_ts)
 from .grid import Prepared, customer_columns, groups_of, month_grid, prepare, split_by
 from .table import SQLSubscriptions
 
-__all__ = ["mrr_movements", "monthly_bridge", "mrr_series"]
+__all__ = ["mrr_movements", "monthly_bridge", "mrr_series", "top_movements"]
 
 
 def mrr_movements(ss: SQLSubscriptions, *, start=None, end=None, customers=None, fx_rates=None,
@@ -211,3 +212,50 @@ def mrr_series(ss: SQLSubscriptions, months, *, by=None, customers=None, fx_rate
     out["customers"] = pd.to_numeric(out["customers"]).fillna(0).astype(np.int64)
     return out
 
+
+
+def top_movements(ss: SQLSubscriptions, period: PeriodLike, *, n: int = 10, customers=None,
+                  fx_rates=None, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
+    """:func:`revops_kit.revenue.top_movements`: the movements of the period's months summed per
+    customer and category, ranked and cut in the backend (with ties at the cut), so at most a
+    few times ``n`` rows come back; the final order and cut as the pandas engine (amounts are
+    the same in cents)."""
+    ibis = _ibis()
+    policy = get_policy(policy)
+    p = as_period(period)
+    lo, hi = _month_number(p.start, ceil=True), _month_number(p.end, ceil=True)
+    g, _ = month_grid(ss, lo=lo, hi=hi, grain=[], fx_rates=fx_rates, policy=policy)
+    mv = g.filter(g.cat.isin([_EXPANSION, _CONTRACTION, _CHURN]))
+    agg = mv.group_by(["cat", "customer_id"]).aggregate(amount=mv.move.sum())
+    agg = agg.filter(agg.amount != 0)
+    agg = agg.mutate(rank=ibis.rank().over(ibis.window(group_by=agg.cat,
+                                                       order_by=ibis.desc(agg.amount.abs()))))
+    top = agg.filter(agg.rank < n)
+    first = g.filter(g.m == lo)
+    first = first.select(s_id=first.customer_id, mrr_start=first.prev)
+    last = g.filter(g.m == hi - 1)
+    last = last.select(e_id=last.customer_id, mrr_end=last.mrr)
+    top = top.left_join(first, top.customer_id == first.s_id)
+    top = top.left_join(last, top.customer_id == last.e_id)
+    res = ss.fetch(top.select("cat", "customer_id", "amount", "mrr_start", "mrr_end"))
+    out = pd.DataFrame({
+        "category": pd.Categorical.from_codes(res["cat"].to_numpy(dtype=np.int8),
+                                              categories=list(CATEGORIES), validate=False),
+        "customer_id": res["customer_id"].astype(object).to_numpy(),
+        "amount": pd.to_numeric(res["amount"]).to_numpy(dtype=np.int64) / 100})
+    for col in ("mrr_start", "mrr_end"):
+        out[col] = pd.to_numeric(res[col]).fillna(0).to_numpy(dtype=np.int64) / 100
+    out["abs"] = out["amount"].abs()
+    out = (out.sort_values(["category", "abs", "customer_id"], ascending=[True, False, True])
+           .groupby("category", observed=True).head(n).drop(columns="abs"))
+    if customers is not None:
+        extra = [c for c in ("name", "segment") if c in customers.columns]
+        if extra:
+            look = customers.drop_duplicates("customer_id").copy()
+            look = look.set_index(look["customer_id"].astype(str))[extra]
+            for c in extra:
+                out[c] = out["customer_id"].map(look[c]).to_numpy()
+    out["category"] = out["category"].astype(str)
+    cols = ["category", "customer_id"] + [c for c in ("name", "segment") if c in out.columns] + \
+        ["amount", "mrr_start", "mrr_end"]
+    return out[cols].reset_index(drop=True)

@@ -3,11 +3,20 @@ periods, its columns checked in the backend, every fetched row counted)."""
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
 from ._core import _REQUIRED, SQLEngineError, _ibis, unsupported
 
-__all__ = ["SQLSubscriptions"]
+__all__ = ["SQLSubscriptions", "FETCH_LOG_ENV"]
+
+#: When set, every fetch appends ``<pid>\t<rows>`` to the file it names (the report sums the
+#: rows its notebook kernels fetched: ``manifest.json`` ``sql_engine``).
+FETCH_LOG_ENV = "REVOPS_SQL_FETCH_LOG"
+
+#: Cache entries that do not depend on other objects' identity, carried to another process.
+_PORTABLE = ("coverage", "info", "values")
 
 
 class SQLSubscriptions:
@@ -25,10 +34,15 @@ class SQLSubscriptions:
     ...     "start_date": pd.to_datetime(["2025-01-01"]), "end_date": [pd.NaT], "mrr": [10.0]}))
     >>> rk.mrr(subs, "2025-03")["value"].item()
     10.0
+
+    A handle opened from a source another process can reach (a database URL, a DuckDB file, a
+    folder scanned by DuckDB: :func:`~revops_kit.engines.sql.open_subscriptions`) pickles as
+    *how to reopen it*; the unpickled copy connects on its first query (the report's notebook
+    kernels each reopen the table this way). A handle on an in-memory frame cannot be pickled.
     """
 
     def __init__(self, table, *, source: str = "", name: str = "subscriptions",
-                 validate: bool = True):
+                 validate: bool = True, reopen: tuple | None = None):
         ibis = _ibis()
         canon = {c: c for c in _REQUIRED + ("currency", "product", "plan", "subscription_id",
                                              "quantity", "committed_end_date")}
@@ -53,15 +67,34 @@ class SQLSubscriptions:
             casts["customer_id"] = table["customer_id"].cast("string")
         if casts:
             table = table.mutate(**casts)
-        self.table = table
+        self._table = table
         self.name = name
         self.source = source
         self.rows_fetched = 0
         self.queries = 0
         self._cache: dict = {}
         self._len: int | None = None
+        self._reopen = reopen
         if validate:
             self.validate()
+
+    @property
+    def table(self):
+        """The Ibis table expression (a reopened handle connects here, on first use)."""
+        if self._table is None:
+            opener, kwargs = self._reopen
+            self._table = opener(**kwargs).table
+        return self._table
+
+    def __reduce__(self):
+        if self._reopen is None:
+            raise SQLEngineError(
+                f"{self.source or self.name}: this subscriptions table handle cannot be sent to "
+                f"another process (it is not opened from a database URL, a DuckDB file or a "
+                f"folder); open it with revops_kit.engines.sql.open_subscriptions(source)")
+        cache = {k: v for k, v in self._cache.items()
+                 if (k if isinstance(k, str) else k[0]) in _PORTABLE}
+        return (_reopened, (self._reopen, self.name, self.source, self._len, cache))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -99,9 +132,21 @@ class SQLSubscriptions:
     def __getattr__(self, name: str):
         # anything a DataFrame has (loc, copy, groupby ...) but a table handle has not: the
         # caller is pandas-only code, which needs the rows in memory
-        if name.startswith("_") or name in ("table", "name", "source", "rows_fetched", "queries"):
+        if name.startswith("_") or name in ("name", "source", "rows_fetched", "queries"):
             raise AttributeError(name)
         unsupported(f"subscriptions.{name} (pandas code)")
+
+    def has_values(self, column: str) -> bool:
+        """Whether ``column`` exists and holds at least one non-null value (one query, cached):
+        what the report checks before a section that needs an optional column."""
+        if column not in self.columns:
+            return False
+        key = ("values", column)
+        if key not in self._cache:
+            t = self.table
+            n = self.fetch(t.aggregate(n=t[column].notnull().sum()))["n"].iloc[0]
+            self._cache[key] = bool(pd.notna(n) and int(n) > 0)
+        return self._cache[key]
 
     def coverage(self) -> dict:
         """Rows, columns and the range of ``start_date`` (one aggregate query, cached)."""
@@ -127,6 +172,10 @@ class SQLSubscriptions:
         out = expr.to_pandas()
         self.queries += 1
         self.rows_fetched += len(out)
+        log = os.environ.get(FETCH_LOG_ENV)
+        if log:
+            with open(log, "a", encoding="utf-8") as fh:  # one short append per query
+                fh.write(f"{os.getpid()}\t{len(out)}\n")
         return out
 
     def validate(self) -> None:
@@ -158,6 +207,21 @@ class SQLSubscriptions:
                                 f"e.g. {sample}")
         if problems:
             raise SQLEngineError(f"{self.source or self.name}: " + " | ".join(problems))
+
+
+def _reopened(reopen: tuple, name: str, source: str, length: int | None,
+              cache: dict) -> SQLSubscriptions:
+    """An unpickled handle: it reopens its table on first use (``reopen = (opener, kwargs)``)."""
+    ss = SQLSubscriptions.__new__(SQLSubscriptions)
+    ss._table = None
+    ss._reopen = reopen
+    ss.name = name
+    ss.source = source
+    ss.rows_fetched = 0
+    ss.queries = 0
+    ss._cache = dict(cache)
+    ss._len = length
+    return ss
 
 
 def _supports_temp(con) -> bool:
