@@ -78,12 +78,13 @@ def _month_expr(col, *, ceil: bool):
     return m + ibis.ifelse(later, 1, 0)
 
 
-def unsupported(what: str):
-    """Raise :class:`SQLEngineUnsupported` for a computation that needs the raw rows (its
-    ``what`` attribute names the computation, for the report's data notes)."""
+def unsupported(what: str, *, named: bool = True):
+    """Raise :class:`SQLEngineUnsupported` for a computation that needs the raw rows. Its
+    ``what`` attribute names the computation for the report's data notes (``None`` when
+    ``named=False``: generic pandas code, which the caller names better)."""
     err = SQLEngineUnsupported(
-        f"{what} needs the subscription rows in memory; the dataset holds subscriptions in a "
-        f"database (engine='sql'). Load it with engine='pandas' for this.")
-    err.what = what
+        f"{what} needs the subscription rows in memory (engine=sql keeps them in the database; "
+        f"load with engine='pandas' for this)")
+    err.what = what if named else None
     raise err
 

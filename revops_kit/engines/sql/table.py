@@ -127,14 +127,14 @@ class SQLSubscriptions:
         return f"SQLSubscriptions({self.source or self.backend.name}, columns={self.columns})"
 
     def __getitem__(self, key):
-        unsupported(f"reading column {key!r} of the subscription rows")
+        unsupported(f"pandas code reading subscriptions[{key!r}]", named=False)
 
     def __getattr__(self, name: str):
         # anything a DataFrame has (loc, copy, groupby ...) but a table handle has not: the
         # caller is pandas-only code, which needs the rows in memory
         if name.startswith("_") or name in ("name", "source", "rows_fetched", "queries"):
             raise AttributeError(name)
-        unsupported(f"subscriptions.{name} (pandas code)")
+        unsupported(f"pandas code using subscriptions.{name}", named=False)
 
     def has_values(self, column: str) -> bool:
         """Whether ``column`` exists and holds at least one non-null value (one query, cached):
