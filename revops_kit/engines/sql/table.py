@@ -132,7 +132,7 @@ class SQLSubscriptions:
     def __getattr__(self, name: str):
         # anything a DataFrame has (loc, copy, groupby ...) but a table handle has not: the
         # caller is pandas-only code, which needs the rows in memory
-        if name.startswith("_") or name in ("name", "source", "rows_fetched", "queries"):
+        if name.startswith("_") or name in ("table", "name", "source", "rows_fetched", "queries"):
             raise AttributeError(name)
         unsupported(f"pandas code using subscriptions.{name}", named=False)
 
