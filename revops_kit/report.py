@@ -97,10 +97,35 @@ def kpi_table(data: RevOpsData, period: Period, *, policy=None, by: str | None =
     return out[KPI_COLUMNS].sort_values(["kpi", "group"], kind="stable").reset_index(drop=True)
 
 
-def write_kpis(table: pd.DataFrame, folder: Path) -> None:
-    """Write ``kpis.csv`` and ``kpis.json`` deterministically (sorted rows, fixed float format)."""
+def write_kpis(table: pd.DataFrame, folder: Path, *, skipped: list[str] | None = None,
+               period: Period | str | None = None) -> None:
+    """Write ``kpis.csv`` and ``kpis.json`` deterministically (sorted rows, fixed float format).
+
+    A KPI named in ``skipped`` (``"kpi: reason"``, from :func:`kpi_table`) gets a row too, its
+    value empty (unknown, not 0) and the reason in the last column, ``note`` (empty for the
+    computed rows)."""
     safe = table.copy()
-    for col in ("period", "kpi", "group", "unit"):
+    safe["note"] = ""
+    if skipped:
+        from .catalog import get_kpi
+
+        label = str(period) if period is not None else (str(table["period"].iloc[0]) if len(table) else "")
+        rows = []
+        for entry in skipped:
+            kpi, _, reason = entry.partition(": ")
+            try:
+                unit = get_kpi(kpi).unit
+            except Exception:  # not a catalogue id: keep the row, unit unknown
+                unit = ""
+            rows.append({"period": label, "kpi": kpi, "group": "all", "unit": unit,
+                         "note": reason.strip() or "not computed"})
+        extra = pd.DataFrame(rows).reindex(columns=safe.columns)
+        for col in ("value", "numerator", "denominator", "target", "previous"):
+            extra[col] = extra[col].astype("float64")
+        safe = pd.concat([safe, extra], ignore_index=True).sort_values(["kpi", "group"], kind="stable")
+    table = safe.reset_index(drop=True)
+    safe = table.copy()
+    for col in ("period", "kpi", "group", "unit", "note"):
         safe[col] = safe[col].astype(object).map(neutralise_formula)
     safe.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
     records = []
@@ -379,7 +404,8 @@ def _render_pages(folder: Path, runs: list[_NotebookRun], nav, p: Period, footer
 def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_DIR,
                out: str | Path = "reports", policy: str = "default", as_of: str | None = None,
                currency: str = "USD", fiscal_year_start: int = 1, jobs: int = 1,
-               notebooks: list[Path] | None = None, progress: bool = True) -> Path:
+               notebooks: list[Path] | None = None, progress: bool = True,
+               engine: str | None = None) -> Path:
     """Run the report for ``period`` and return the report folder.
 
     The dataset is loaded, validated and put in the reporting currency once
@@ -396,6 +422,12 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         Parent folder of the per-period report folders.
     jobs : int
         Notebooks executed in parallel.
+    engine : {"auto", "pandas", "sql"} or None
+        ``"sql"`` keeps subscriptions in the database (``rk.load(..., engine="sql")``): each
+        notebook kernel reopens the table and computes the month grid and its KPIs there; what
+        needs the rows in memory is a data note, and ``kpis.csv`` leaves it out (listed in the
+        index and ``manifest.json`` ``kpis_skipped``). ``manifest.json`` ``sql_engine`` counts
+        the rows every process fetched from the subscriptions table.
 
     Raises
     ------
@@ -415,7 +447,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
     data_ref = str(data) if "://" in str(data) else str(Path(data).resolve())
     pol = get_policy(policy)
     ctx = open_report(data_ref, period, policy=pol, currency=currency, as_of=as_of,
-                      fiscal_year_start=fiscal_year_start, setup=False)
+                      fiscal_year_start=fiscal_year_start, setup=False, engine=engine)
     dataset, p = ctx.data, ctx.period
     nb_dir = NOTEBOOK_DIR
     nbs = sorted(notebooks) if notebooks is not None else sorted(nb_dir.glob("[0-9]*.ipynb"))
@@ -432,6 +464,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
     cache_file = tmp / ".context.pkl"
     key = _cache_key(data_ref, str(p), pol.name, ctx.currency, fiscal_year_start)
     ctx.save(cache_file, key)
+    sql_log = _SQLFetchLog(dataset, tmp)
     old_env = os.environ.get(CACHE_ENV)
     os.environ[CACHE_ENV] = str(cache_file)  # kernels inherit the environment when they start
     try:
@@ -483,7 +516,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
                              f"({p.start.date()} – {p.end.date()} exclusive)")
         pages = _render_pages(tmp, runs, nav, p, footer)
         table = kpi_result["table"]
-        write_kpis(table, tmp)
+        write_kpis(table, tmp, skipped=skipped, period=p)
         index_body = _index_body(p, kpi_result["score_html"], pages, skipped,
                                  [(r.name, r.error) for r in failed], data=dataset)
         title = f"RevOps report {p}" + (" — FAILED" if failed else "")
@@ -502,6 +535,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             "kpis_skipped": skipped,
             "kpi_warnings": kpi_result.get("warnings", []),
             "load_notes": dataset.notes,
+            **sql_log.manifest(),
             "stale_folders_removed": stale,
             "seconds_total": round(time.perf_counter() - t_start, 2),
         }
@@ -524,11 +558,55 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             shutil.rmtree(out_root / f"{p}.failed", ignore_errors=True)
         return final
     finally:
+        sql_log.close()
         if old_env is None:
             os.environ.pop(CACHE_ENV, None)
         else:
             os.environ[CACHE_ENV] = old_env
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _SQLFetchLog:
+    """With subscriptions in a database (engine="sql"): every process of the run (this one and
+    the notebook kernels, which inherit the environment) logs the rows each query fetched, and
+    the manifest records the totals (``sql_engine``: queries, rows fetched, the largest single
+    fetch after loading, processes; the queries this process ran while loading, before the log
+    existed, are one line from its counters). Nothing happens on the pandas engine."""
+
+    def __init__(self, dataset: RevOpsData, folder: Path):
+        from .engines import is_sql
+        from .engines.sql.table import FETCH_LOG_ENV
+
+        self.env = FETCH_LOG_ENV
+        self.subs = dataset.subscriptions if is_sql(dataset.subscriptions) else None
+        self.path = folder / ".sql-fetches.tsv" if self.subs is not None else None
+        self.old = os.environ.get(self.env)
+        if self.path is not None:
+            os.environ[self.env] = str(self.path)
+            with open(self.path, "w", encoding="utf-8") as fh:  # the loading queries, as one line
+                fh.write(f"{os.getpid()}\t{self.subs.rows_fetched}\t{self.subs.queries}\n")
+
+    def manifest(self) -> dict:
+        if self.subs is None:
+            return {"engine": "pandas"}
+        lines = [line.split("\t") for line in
+                 (self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else [])]
+        single = [int(f[1]) for f in lines if len(f) == 2]  # one line per query
+        loading = [(int(f[1]), int(f[2])) for f in lines if len(f) == 3]  # rows, queries
+        return {"engine": "sql", "sql_engine": {
+            "source": self.subs.source, "rows_in_table": len(self.subs),
+            "queries": len(single) + sum(q for _, q in loading),
+            "rows_fetched": sum(single) + sum(r for r, _ in loading),
+            "largest_fetch_after_loading": max(single, default=0),
+            "processes": len({f[0] for f in lines})}}
+
+    def close(self) -> None:
+        if self.path is None:
+            return
+        if self.old is None:
+            os.environ.pop(self.env, None)
+        else:
+            os.environ[self.env] = self.old
 
 
 def _title(name: str) -> str:

@@ -112,7 +112,7 @@ PRIVATE_ALLOWED: dict[tuple[str, str, str], str] = {
     ("revops_kit.crm", "revops_kit.io", "_parse_money"): "input (a public money parser in parsing.py)",
     ("revops_kit.plotting.marketing", "revops_kit.plotting.sales", "_note"): "present",
     ("revops_kit.report", "revops_kit.adapters.warehouse", "_safe_url"): "report / input",
-    ("revops_kit.engines.sql", "revops_kit.adapters.warehouse", "_safe_url"): "sql / input",
+    ("revops_kit.engines.sql.loading", "revops_kit.adapters.warehouse", "_safe_url"): "sql / input",
     ("revops_kit.views.forecast", "revops_kit.forecast.pipeline_forecast", "_cache_for"): "report / metrics",
     ("revops_kit.views.forecast", "revops_kit.forecast.revenue_forecast", "_trim"): "report / metrics",
     ("revops_kit.report", "revops_kit.views.context", "_cache_key"): "report",
@@ -210,7 +210,7 @@ MAX_LINES = 650
 #: them (or states why not). Unlike the lists above, an entry that no longer applies does not fail
 #: the test (the splits land from parallel branches); delete it when its module is split.
 SIZE_ALLOWED: dict[str, str] = {
-    "engines/sql.py": "sqlreport (engines/sql split)",
+    "report.py": "report / speed",
     "targets.py": "views",
     "schema.py": "input",
 }

@@ -246,6 +246,9 @@ def top_movements(subscriptions: pd.DataFrame, period: PeriodLike, *, n: int = 1
     the absolute constant-currency amount. Adds ``name`` and ``segment`` from ``customers`` when
     present. Columns: ``category, customer_id, [name, segment], amount, mrr_start, mrr_end``.
     """
+    if is_sql(subscriptions):  # engine='sql': computed in the database
+        return _sql().top_movements(subscriptions, period, n=n, customers=customers,
+                                    fx_rates=fx_rates, policy=policy)
     policy = get_policy(policy)
     p = as_period(period)
     mv = mrr_movements(subscriptions, start=p.start, end=p.end, fx_rates=fx_rates, policy=policy)

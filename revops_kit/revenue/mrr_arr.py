@@ -41,7 +41,7 @@ def active_subscriptions(subscriptions: pd.DataFrame, month, *, fx_rates: pd.Dat
     """
     policy = get_policy(policy)
     if is_sql(subscriptions):  # engine='sql': computed in the database
-        _sql().unsupported("active_subscriptions")
+        _sql().unsupported("the subscriptions active in a month")
     from .._common import to_reporting_currency
 
     m = pd.Timestamp(month).to_period("M").to_timestamp()
