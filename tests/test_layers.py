@@ -212,7 +212,6 @@ MAX_LINES = 650
 SIZE_ALLOWED: dict[str, str] = {
     "report.py": "report / speed",
     "targets.py": "views",
-    "schema.py": "input",
 }
 
 
