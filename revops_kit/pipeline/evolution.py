@@ -14,13 +14,15 @@ from ..stages import LOST, OPEN, WON
 from ..timeline import cached_timeline, state_at
 from ._frames import _groups, _known_amounts, _static
 
-__all__ = ["EVOLUTION_STEPS", "pipeline_evolution", "pipeline_evolution_detail"]
+__all__ = ["EVOLUTION_STEPS", "UNOBSERVED_WITHOUT_HISTORY", "pipeline_evolution", "pipeline_evolution_detail"]
 
 
 #: Rows of :func:`pipeline_evolution`, in waterfall order.
 EVOLUTION_STEPS = ("starting", "created", "reopened", "increased", "decreased", "pulled_in",
                    "slipped_out", "won", "lost", "ending")
 _MOVES = EVOLUTION_STEPS[1:-1]
+#: Steps that only the opportunity history shows (without it they are unknown, not zero).
+UNOBSERVED_WITHOUT_HISTORY = ("reopened", "increased", "decreased", "pulled_in", "slipped_out")
 
 
 def _window_bounds(window) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -184,6 +186,11 @@ def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
     stays in the pipeline shows as ``increased`` (the known pipeline grew by it).
     ``n_missing_close_date`` counts open deals without a close date.
 
+    Without ``history`` (no ``opportunity_history`` table) each deal keeps its current amount and
+    close date throughout: ``reopened``, ``increased``, ``decreased``, ``pulled_in`` and
+    ``slipped_out`` cannot be seen, so their ``value`` and ``known_share`` are NaN (cents 0) and
+    ``attrs["unobserved_steps"]`` lists them; ``starting`` uses today's amounts and close dates.
+
     Returns one row per step (and group) with ``step``, ``value`` (signed: decreases are
     negative; ``starting``/``ending`` are balances), ``cents`` (int64), ``opportunities``,
     ``n_missing_amount``, ``known_share``, ``n_missing_close_date``.
@@ -219,5 +226,14 @@ def pipeline_evolution(opportunities: pd.DataFrame, start, end, *,
         c = dict(zip(grp["step"], grp["cents"]))
         if c["starting"] + sum(c[s] for s in _MOVES) != c["ending"]:  # pragma: no cover
             raise RevOpsError("pipeline_evolution: the waterfall does not add up; please report this bug")
-    return out[by + ["step", "value", "cents", "opportunities", "n_missing_amount", "known_share",
-                     "n_missing_close_date"]].reset_index(drop=True)
+    out = out[by + ["step", "value", "cents", "opportunities", "n_missing_amount", "known_share",
+                    "n_missing_close_date"]].reset_index(drop=True)
+    out.attrs["unobserved_steps"] = []
+    if history is None or not len(history):
+        # Only the current state is known: each deal is taken with today's amount and close date
+        # throughout, so re-opens, amount changes and close-date moves cannot be seen. Those steps
+        # are unknown, not zero (their cents stay 0: the known part, and the identity still holds).
+        unseen = out["step"].isin(UNOBSERVED_WITHOUT_HISTORY)
+        out.loc[unseen, ["value", "known_share"]] = np.nan
+        out.attrs["unobserved_steps"] = list(UNOBSERVED_WITHOUT_HISTORY)
+    return out
