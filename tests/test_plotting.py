@@ -149,3 +149,24 @@ def test_sample_figures_have_titles_axis_labels_and_units(sample):
                          "group": "all", "value": [0.91, 0.93, 12000.0, 15000.0], "note": ""})
     fig = P.kpi_trends(hist, title="CS", currency="EUR")
     assert "(EUR)" in fig.axes[1].get_ylabel()
+
+
+def test_house_style_is_seaborn_whitegrid_without_importing_seaborn():
+    """set_style sets exactly what seaborn's set_theme(style="whitegrid", palette=PALETTE, rc=...)
+    set before (reference: seaborn itself), except seaborn's default colormap ``rocket``, which
+    only exists once seaborn is imported and no house figure uses."""
+    import seaborn as sns
+
+    from revops_kit.plotting._core import HOUSE_RC, PALETTE
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        sns.set_theme(style="whitegrid", palette=PALETTE, rc=HOUSE_RC)
+        reference = dict(matplotlib.rcParams)
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        rk.plotting.set_style()
+        ours = dict(matplotlib.rcParams)
+    differ = {k for k in reference if k != "image.cmap" and reference[k] != ours[k]}
+    assert not differ, {k: (reference[k], ours[k]) for k in differ}
+    assert ours["image.cmap"] == matplotlib.rcParamsDefault["image.cmap"]
