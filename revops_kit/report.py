@@ -20,9 +20,9 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -185,6 +185,7 @@ class _NotebookRun:
     name: str
     seconds: float
     error: str | None  # "ExceptionType: message (cell N)" when the notebook failed
+    body: str | None = None  # the page's HTML body, rendered as soon as the notebook finished
 
 
 def _sha256(path: Path) -> str:
@@ -282,14 +283,68 @@ def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str |
 
 
 #: Run the slow notebooks first so that the parallel workers finish together; the executive
-#: summary last, so that it finds the scorecard the report computed in the meantime.
+#: summary last.
 _ORDER = ("50_forecast", "45_churn", "40_customer_success", "10_revenue", "70_data_quality", "20_sales",
           "60_finance", "30_marketing", "00_overview", "00_executive_summary")
+
+#: Notebooks that start only once the report has computed the scorecard and put it in the context
+#: cache: the executive summary shows that scorecard, and the data-quality page's trend is the
+#: scorecard's data-quality pass rates of the same periods. (Without the wait they would compute
+#: the same frames again, each in its own kernel.)
+_WAIT_FOR_SHARED = ("00_executive_summary", "70_data_quality")
 
 
 def _schedule(nbs: list[Path]) -> list[Path]:
     rank = {name: i for i, name in enumerate(_ORDER)}
     return sorted(nbs, key=lambda nb: (rank.get(nb.stem, len(_ORDER) // 2), nb.name))
+
+
+def _run_scheduled(order: list[Path], run_one, jobs: int, ready: threading.Event, on_done) -> list:
+    """``run_one(nb)`` for every notebook of ``order`` on ``jobs`` worker threads, taking them in
+    order; a notebook of :data:`_WAIT_FOR_SHARED` is taken only once ``ready`` is set (meanwhile a
+    free worker takes the next notebook that need not wait). ``on_done(result)`` is called in the
+    caller's thread as each one finishes."""
+    import queue
+
+    pending = list(order)
+    lock = threading.Lock()
+    done: queue.Queue = queue.Queue()
+
+    def take():
+        while True:
+            with lock:
+                if not pending:
+                    return None
+                nb = next((n for n in pending if ready.is_set() or n.stem not in _WAIT_FOR_SHARED), None)
+                if nb is not None:
+                    pending.remove(nb)
+                    return nb
+            ready.wait(0.05)
+
+    def worker():
+        while (nb := take()) is not None:
+            try:
+                done.put((run_one(nb), None))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                done.put((None, exc))
+
+    threads = [threading.Thread(target=worker, daemon=True, name=f"report-worker-{i}")
+               for i in range(max(1, min(int(jobs), len(order))))]
+    for t in threads:
+        t.start()
+    results, error = [], None
+    for _ in order:
+        result, exc = done.get()
+        if exc is not None:
+            error = error or exc
+            continue
+        results.append(result)
+        on_done(result)
+    for t in threads:
+        t.join()
+    if error is not None:
+        raise error
+    return results
 
 
 def _pid_alive(pid: int) -> bool:
@@ -370,7 +425,7 @@ def _render_pages(folder: Path, runs: list[_NotebookRun], nav, p: Period, footer
             continue
         name = r.name.replace(".ipynb", "")
         href = f"{name}.html"
-        body = _notebook_html(folder / r.name)
+        body = r.body if r.body is not None else _notebook_html(folder / r.name)
         (folder / href).write_text(html_page(f"{_title(name)} — {p}", body, nav, footer), encoding="utf-8")
         pages.append((name, href))
     return pages
@@ -443,33 +498,49 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             bar = tqdm(total=len(nbs), desc=f"report {p}", unit="notebook", file=sys.stderr)
         skipped: list[str] = []
         kpi_result: dict = {}
+        shared_ready = threading.Event()
 
         def kpis_job():
-            # The KPI export and the index's scorecard, computed while the notebooks run; the
-            # scorecard goes into the cache for the executive summary (scheduled last).
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
-                try:
-                    kpi_result["score_html"] = _scorecard_section(ctx)
-                except RevOpsError as exc:
-                    kpi_result["score_html"] = f"<h2>Scorecard</h2><p class=\"muted\">Not computed: {html.escape(str(exc))}</p>"
-                ctx.save(cache_file, key)
-            kpi_result["warnings"] = list(dict.fromkeys(str(w.message) for w in caught
-                                                        if issubclass(w.category, RevOpsWarning)))
+            # The index's scorecard and the KPI export, computed in their own thread while the
+            # notebooks run (they take no notebook slot). The scorecard goes into the cache first:
+            # the notebooks of _WAIT_FOR_SHARED start once it is there.
+            try:
+                with warnings.catch_warnings(record=True) as caught_score:
+                    warnings.simplefilter("always")
+                    try:
+                        kpi_result["score_html"] = _scorecard_section(ctx)
+                    except RevOpsError as exc:
+                        kpi_result["score_html"] = f"<h2>Scorecard</h2><p class=\"muted\">Not computed: {html.escape(str(exc))}</p>"
+                    ctx.save(cache_file, key)
+                shared_ready.set()
+                with warnings.catch_warnings(record=True) as caught_table:
+                    warnings.simplefilter("always")
+                    kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
+                kpi_result["warnings"] = list(dict.fromkeys(
+                    str(w.message) for w in [*caught_table, *caught_score] if issubclass(w.category, RevOpsWarning)))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the main thread
+                kpi_result["error"] = exc
+            finally:
+                shared_ready.set()
 
-        order = _schedule(nbs)
-        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-            kfut = pool.submit(kpis_job)
-            futures = {pool.submit(_execute, nb, tmp / nb.name, parameters, nb.parent, str(cache_file)): nb
-                       for nb in order}
-            for fut in as_completed(futures):
-                run = fut.result()
-                runs.append(run)
-                if bar is not None:
-                    bar.set_postfix_str(f"{run.name} {'failed' if run.error else 'ok'}")
-                    bar.update(1)
-            kfut.result()
+        def run_one(nb: Path) -> _NotebookRun:
+            run = _execute(nb, tmp / nb.name, parameters, nb.parent, str(cache_file))
+            if run.error is None and (tmp / nb.name).exists():
+                run.body = _notebook_html(tmp / nb.name)  # while the other notebooks still run
+            return run
+
+        def on_done(run: _NotebookRun) -> None:
+            runs.append(run)
+            if bar is not None:
+                bar.set_postfix_str(f"{run.name} {'failed' if run.error else 'ok'}")
+                bar.update(1)
+
+        kthread = threading.Thread(target=kpis_job, daemon=True, name="report-kpis")
+        kthread.start()
+        _run_scheduled(_schedule(nbs), run_one, jobs, shared_ready, on_done)
+        kthread.join()
+        if "error" in kpi_result:
+            raise kpi_result["error"]
         if bar is not None:
             bar.close()
         runs.sort(key=lambda r: r.name)
