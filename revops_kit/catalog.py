@@ -352,6 +352,12 @@ def cumulative_kpis() -> tuple[str, ...]:
     return tuple(k.id for k in REGISTRY.values() if k.aggregation == "sum")
 
 
+def money_kpis() -> dict[str, str]:
+    """``{id: aggregation}`` of the KPIs measured in money (unit ``"currency"``): what a change of
+    reporting currency converts, targets included (:func:`revops_kit.fx.convert_targets`)."""
+    return {k.id: k.aggregation for k in REGISTRY.values() if k.unit == "currency"}
+
+
 def kpi_ids() -> tuple[str, ...]:
     """Every registered id."""
     return tuple(REGISTRY)

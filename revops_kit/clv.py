@@ -38,6 +38,15 @@ def _revenue_kpi(name: str):
     raise RevOpsError(f"clv: revops_kit has no {name}() yet (expected in revenue.py or retention.py)")
 
 
+def _arpa_with_margin_source(name, subscriptions, p, by, customers, fx_rates, policy, gross_margin, invoices):
+    """ARPA for a CLV formula, after checking that the margin can be had (given or from invoices)."""
+    if gross_margin is None and invoices is None:
+        raise RevOpsError(f"{name}: give gross_margin= (a fraction or a gross_margin() frame) or "
+                          "invoices= (and optionally costs=) to compute it")
+    return _revenue_kpi("arpa")(subscriptions, p, by=by or None, customers=customers,
+                                fx_rates=fx_rates, policy=policy)
+
+
 def monthly_rate(rate, n_months: int):
     """Convert a churn rate over ``n_months`` to the equivalent constant monthly rate.
 
@@ -98,11 +107,8 @@ def clv_simple(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margin=
     """
     p = as_period(period)
     by = as_list(by)
-    if gross_margin is None and invoices is None:
-        raise RevOpsError("clv_simple: give gross_margin= (a fraction or a gross_margin() frame) or "
-                          "invoices= (and optionally costs=) to compute it")
-    arpa = _revenue_kpi("arpa")(subscriptions, p, by=by or None, customers=customers,
-                                fx_rates=fx_rates, policy=policy)
+    arpa = _arpa_with_margin_source("clv_simple", subscriptions, p, by, customers, fx_rates, policy,
+                                    gross_margin, invoices)
     churn = _revenue_kpi("logo_churn_rate")(subscriptions, p, by=by or None, customers=customers,
                                             policy=policy)
     out = arpa[by + ["value"]].rename(columns={"value": "arpa"})
@@ -224,11 +230,8 @@ def clv_survival(subscriptions: pd.DataFrame, period: PeriodLike, *, gross_margi
     """
     p = as_period(period)
     by = as_list(by)
-    if gross_margin is None and invoices is None:
-        raise RevOpsError("clv_survival: give gross_margin= (a fraction or a gross_margin() frame) or "
-                          "invoices= (and optionally costs=) to compute it")
-    arpa = _revenue_kpi("arpa")(subscriptions, p, by=by or None, customers=customers,
-                                fx_rates=fx_rates, policy=policy)
+    arpa = _arpa_with_margin_source("clv_survival", subscriptions, p, by, customers, fx_rates, policy,
+                                    gross_margin, invoices)
     if gross_margin is None:
         from .finance import gross_margin as _gm
 

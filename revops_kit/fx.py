@@ -33,7 +33,8 @@ from .errors import RevOpsError, RevOpsWarning
 from .policies import get_policy
 
 __all__ = ["FxError", "FxWarning", "fx_base_currency", "rebase_fx_rates", "cross_rate",
-           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency"]
+           "convert", "check_fx_coverage", "fx_currencies", "with_reporting_currency", "convert_targets",
+           "convert_period_amounts", "BASE_CURRENCY_TABLES"]
 
 #: Tolerance for "the rate is 1" when finding the base currency.
 _ONE = 1e-12
@@ -236,11 +237,99 @@ def check_fx_coverage(fx_rates: pd.DataFrame | None, to: str, months: Iterable, 
                       f"(no rate for the currency or for {to} in that month): {shown}")
 
 
-def with_reporting_currency(data, currency: str | None, policy=None):
+def _period_factors(periods: pd.Series, sums: pd.Series, rates: pd.Series) -> pd.Series:
+    """Per row, the ``source → to`` factor of its period: the mean of the period's monthly rates
+    where ``sums`` is true (an amount over the period), else its last month's rate (a level at
+    the period end); NaN where a month has no rate."""
+    from .periods import as_period
+
+    cache: dict[tuple[str, bool], float] = {}
+    out = []
+    for period, summed in zip(periods.astype(str), sums.astype(bool)):
+        if (period, summed) not in cache:
+            p = as_period(period)
+            months = pd.date_range(p.start, p.end, freq="MS", inclusive="left")
+            have = rates.reindex(months if summed else months[-1:])
+            cache[period, summed] = float(have.mean()) if have.notna().all() else np.nan
+        out.append(cache[period, summed])
+    return pd.Series(out, index=periods.index, dtype="float64")
+
+
+def convert_period_amounts(frame: pd.DataFrame, fx_rates: pd.DataFrame, source: str, to: str, *,
+                           columns: Iterable[str], rows=None, summed=True, table: str) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with ``columns`` of the selected ``rows`` (default all), amounts set in ``source``
+    per ``period``, converted to ``to``; and the notes saying so. ``summed`` (bool or a per-row
+    Series): the amount is a sum over the period (converted at the mean of its monthly cross
+    rates) rather than a level at its end (the rate of its last month). A period without rates
+    leaves the amount unknown (NaN), never unconverted, and a note names the periods.
+
+    >>> fx = pd.DataFrame({"month": ["2025-01-01", "2025-02-01", "2025-03-01"] * 2,
+    ...                    "currency": ["USD"] * 3 + ["EUR"] * 3, "rate": [1.0] * 3 + [1.0, 1.25, 2.0]})
+    >>> q = pd.DataFrame({"period": ["2025-Q1", "2025-Q2"], "amount": [300.0, 10.0]})
+    >>> out, notes = convert_period_amounts(q, fx, "USD", "EUR", columns=["amount"], table="quotas")
+    >>> out["amount"].round(2).tolist()          # 300 x mean(1, 0.8, 0.5); no rates for Q2
+    [230.0, nan]
+    >>> notes[1]
+    "quotas: no USD→EUR rate for ['2025-Q2']: those amounts are unknown in EUR"
+    """
+    out = frame.copy()
+    rows = pd.Series(True, index=out.index) if rows is None else pd.Series(rows, index=out.index).astype(bool)
+    if source == to or not rows.any():
+        return out, []
+    rates = rebase_fx_rates(fx_rates, to)
+    rates = rates[rates["currency"] == source].set_index("month")["rate"]
+    summed = pd.Series(summed, index=out.index) if not isinstance(summed, pd.Series) else summed
+    factor = _period_factors(out.loc[rows, "period"], summed[rows], rates)
+    for col in columns:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+            out.loc[rows, col] = out.loc[rows, col] * factor
+    notes = [f"{table}: {int(rows.sum())} amount(s) set in {source} (the fx_rates base) converted to "
+             f"{to} at the period's mean monthly rate (sums) or its last month's rate (levels)"]
+    missing = sorted(set(out.loc[rows, "period"].astype(str)[factor.isna()]))
+    if missing:
+        notes.append(f"{table}: no {source}→{to} rate for {missing[:6]}: those amounts are unknown in {to}")
+    return out, notes
+
+
+def convert_targets(targets: pd.DataFrame, fx_rates: pd.DataFrame, source: str, to: str,
+                    money_kpis: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """``targets`` with the ``target`` and ``baseline`` of money KPIs converted from ``source`` (the
+    currency targets are set in: the ``fx_rates`` base) to ``to``, and the notes saying so.
+
+    ``money_kpis`` maps each money KPI id to its aggregation: a KPI summed over the period
+    (``"sum"``: bookings, new MRR ...) converts at the mean of the period's monthly cross rates, a
+    level (MRR, ARR, open pipeline at the period end) at the rate of its last month. Other KPIs
+    (ratios, counts, days) are unchanged.
+
+    >>> fx = pd.DataFrame({"month": ["2025-01-01", "2025-02-01", "2025-03-01"] * 2,
+    ...                    "currency": ["USD"] * 3 + ["EUR"] * 3, "rate": [1.0] * 3 + [1.0, 1.25, 2.0]})
+    >>> t = pd.DataFrame({"kpi": ["mrr", "bookings", "nrr"], "period": ["2025-Q1"] * 3,
+    ...                   "target": [200.0, 100.0, 1.05]})
+    >>> out, notes = convert_targets(t, fx, "USD", "EUR", {"mrr": "level", "bookings": "sum"})
+    >>> out["target"].round(4).tolist()    # 200 / 2.0; 100 x mean(1, 0.8, 0.5); unchanged
+    [100.0, 76.6667, 1.05]
+    """
+    kpi = targets["kpi"].astype(str)
+    return convert_period_amounts(targets, fx_rates, source, to, columns=["target", "baseline"],
+                                  rows=kpi.isin(list(money_kpis)), table="targets",
+                                  summed=kpi.map(money_kpis).eq("sum"))
+
+
+#: Tables whose amounts carry no currency column: they are set in the fx_rates base currency.
+#: (quota and forecast-submission amounts are sums over their period).
+BASE_CURRENCY_TABLES = {"quotas": ["amount"], "forecast_submissions": ["amount"]}
+
+
+def with_reporting_currency(data, currency: str | None, policy=None, *, money_kpis: dict[str, str] | None = None):
     """``(data, policy)`` set up to report in ``currency``: the dataset with its ``fx_rates``
     rebased onto ``currency`` (:func:`rebase_fx_rates`; a fresh derived-frame cache) and the
     policy with ``reporting_currency=currency``. Every KPI computed from the pair is in
     ``currency``. ``currency=None`` keeps the policy's. ``data`` is not modified.
+
+    The amounts set in the ``fx_rates`` base currency are converted too (``data.notes`` says so):
+    quotas and forecast submissions (:data:`BASE_CURRENCY_TABLES`), and with ``money_kpis`` (KPI
+    id → aggregation, see :func:`convert_targets`; the catalogue gives it) the money targets.
 
     >>> import revops_kit as rk
     >>> d, pol = with_reporting_currency(rk.load_sample(), "EUR")
@@ -253,9 +342,24 @@ def with_reporting_currency(data, currency: str | None, policy=None):
     currency = str(currency) if currency else pol.reporting_currency
     fx = getattr(data, "fx_rates", None)
     if fx is not None and len(fx) and fx_base_currency(fx) != currency:
+        base = fx_base_currency(fx)
         rebased = rebase_fx_rates(fx, currency)
         fields = {f.name for f in dataclasses.fields(data)}
-        data = dataclasses.replace(data, fx_rates=rebased, **({"_derived": {}} if "_derived" in fields else {}))
+        changes = {"fx_rates": rebased, **({"_derived": {}} if "_derived" in fields else {})}
+        notes = list(getattr(data, "notes", []))
+        targets = getattr(data, "targets", None)
+        if money_kpis and targets is not None and len(targets):
+            changes["targets"], more = convert_targets(targets, fx, base, currency, money_kpis)
+            notes += more
+        for name, columns in BASE_CURRENCY_TABLES.items():
+            frame = getattr(data, name, None)
+            if frame is not None and len(frame) and "currency" not in frame.columns:
+                changes[name], more = convert_period_amounts(frame, fx, base, currency,
+                                                             columns=columns, table=name)
+                notes += more
+        if "notes" in fields:
+            changes["notes"] = notes
+        data = dataclasses.replace(data, **changes)
     if pol.reporting_currency != currency:
         pol = pol.replace(reporting_currency=currency)
     return data, pol

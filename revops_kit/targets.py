@@ -693,11 +693,13 @@ def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: st
     as in :func:`scorecard`. No change is printed that was computed from unknown values; the
     weakest areas are only KPIs below target or worse than baseline (:func:`weakest_areas`).
     """
+    from .catalog import money_kpis
     from .fx import with_reporting_currency
 
     p = as_period(period)
-    # the numbers in ``currency``, not only the labels (fx_rates rebased through cross rates)
-    data, policy = with_reporting_currency(data, currency, policy)
+    # the numbers in ``currency``, not only the labels (fx_rates rebased through cross rates,
+    # money targets converted from the fx base currency they are set in)
+    data, policy = with_reporting_currency(data, currency, policy, money_kpis=money_kpis())
     currency = policy.reporting_currency
     sc = scorecard(data, p, as_of=as_of, policy=policy, n_history=5)
     judged = sc[sc["status"] != "unknown KPI"]

@@ -149,3 +149,23 @@ def test_with_reporting_currency_and_diagnose_in_eur(sample):
         text = rk.diagnosis(sample, "2025-Q4", currency="EUR")
     mrr = next(x for x in text.splitlines() if x.startswith("MRR "))
     assert "EUR 6.24M" in mrr  # USD 6,907,896 / 1.1075
+
+
+def test_quotas_and_forecast_submissions_convert_from_the_base(sample):
+    """Quota and forecast-submission amounts carry no currency: they are in the fx base (USD).
+    Reporting in EUR converts them (a sum over their period: the period's mean monthly rate), so
+    attainment compares EUR bookings with EUR quotas; the data notes say so."""
+    quotas_before = sample.quotas["amount"].copy()
+    eur, _ = fx.with_reporting_currency(sample, "EUR")
+    rates = sample.fx_rates[sample.fx_rates["currency"] == "EUR"].copy()
+    rates["month"] = pd.to_datetime(rates["month"])
+    usd_per_eur = rates.set_index("month")["rate"]
+    for name in ("quotas", "forecast_submissions"):
+        before, after = getattr(sample, name), getattr(eur, name)
+        row = before.index[len(before) // 2]
+        p = rk.Period.parse(str(before.at[row, "period"]))
+        months = pd.date_range(p.start, p.end, freq="MS", inclusive="left")
+        want = before.at[row, "amount"] * (1 / usd_per_eur.reindex(months)).mean()
+        assert after.at[row, "amount"] == pytest.approx(want, rel=1e-12), name
+        assert any(n.startswith(f"{name}: ") and "converted to EUR" in n for n in eur.notes), name
+    assert sample.quotas["amount"].equals(quotas_before)  # the input dataset is not modified

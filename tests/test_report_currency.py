@@ -55,3 +55,19 @@ def test_report_in_eur_matches_usd_converted_by_hand(eur_report, sample):
     assert "EUR 6.24M" in card and "USD" not in card
     page = (eur_report / "00_executive_summary.html").read_text(encoding="utf-8")
     assert "EUR 6.24M" in page and "USD 6.91M" not in page
+
+
+def test_money_targets_are_converted_from_the_fx_base(eur_report, sample):
+    """Targets are set in the fx_rates base currency (USD for the sample): in the EUR report the
+    MRR target (a level) converts at December's rate, the bookings target (a sum over the quarter)
+    at the quarter's mean monthly EUR-per-USD rate; ratio targets are unchanged."""
+    t = sample.targets[(sample.targets["period"] == "2025-Q4") & sample.targets["segment"].isna()]
+    usd = t.set_index("kpi")["target"].astype(float)
+    kpis = pd.read_csv(eur_report / "kpis.csv")
+    got = kpis[(kpis["period"] == "2025-Q4") & (kpis["group"] == "all")].set_index("kpi")["target"]
+    mean_eur_per_usd = sum(1 / r for r in SAMPLE_EUR.values()) / len(SAMPLE_EUR)
+    assert got["mrr"] == pytest.approx(usd["mrr"] / SAMPLE_EUR["2025-12"], rel=1e-9)
+    assert got["bookings"] == pytest.approx(usd["bookings"] * mean_eur_per_usd, rel=1e-9)
+    assert got["nrr"] == pytest.approx(usd["nrr"], rel=1e-12)
+    card = (eur_report / "index.html").read_text(encoding="utf-8")
+    assert f"EUR {usd['mrr'] / SAMPLE_EUR['2025-12'] / 1e6:.2f}M" in card  # the MRR row's target

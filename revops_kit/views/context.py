@@ -413,9 +413,10 @@ def open_report(data=None, period: PeriodLike | None = None, *, policy: str | Me
                 p = Period.containing(last, "quarter")
         else:
             p = dataset.check_period(period, fiscal_year_start=fiscal_year_start)
+        from ..catalog import money_kpis
         from ..fx import with_reporting_currency
 
-        dataset, rep_policy = with_reporting_currency(dataset, currency, pol)
+        dataset, rep_policy = with_reporting_currency(dataset, currency, pol, money_kpis=money_kpis())
         ctx = ReportContext(dataset, p, policy=rep_policy, currency=currency,
                             as_of=as_of, fiscal_year_start=fiscal_year_start, data_ref=data_ref)
     elif as_of not in (None, "", "None"):
