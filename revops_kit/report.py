@@ -220,6 +220,14 @@ def _versions() -> dict[str, str]:
     return out
 
 
+#: Thread pools of the numerical libraries, one thread each in report kernels (unless the caller's
+#: environment sets them): the report already runs ``-j`` kernels beside the KPI export, and a
+#: second BLAS/OpenMP thread per kernel spin-waits on a busy machine (the win-probability fits of
+#: the forecast page took twice the CPU). The package's own model fits run on one thread anyway
+#: (:func:`revops_kit.churn.model.single_threaded`).
+_ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _quiet_kernel_manager(cwd: Path | None = None):
     """A kernel manager whose kernel process writes its own log (e.g. "Kernel is running over TCP
     without encryption", "KeyboardInterrupt caught in kernel") to nowhere instead of our terminal.
@@ -228,7 +236,7 @@ def _quiet_kernel_manager(cwd: Path | None = None):
     The kernel starts in ``cwd`` through its own process, not through papermill's ``cwd=``, which
     changes the working directory of the whole Python process: with notebooks executed in threads
     (``-j 2``) or two in-process reports at once, those changes interleave and leave the caller in
-    a temporary folder."""
+    a temporary folder. Its numerical libraries use one thread (:data:`_ONE_THREAD`)."""
     import subprocess
 
     from jupyter_client.manager import AsyncKernelManager
@@ -244,6 +252,10 @@ def _quiet_kernel_manager(cwd: Path | None = None):
             return kc if kc is not None else super().client(**kwargs)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            env = kw.get("env")
+            if env is not None:
+                for var in _ONE_THREAD:
+                    env.setdefault(var, "1")
             kw["stdout"] = subprocess.DEVNULL
             kw["stderr"] = subprocess.DEVNULL
             if cwd is not None:
