@@ -12,7 +12,7 @@ from .errors import NotGroupableError, RevOpsError, warn_zero_denominator
 from .policies import MetricPolicy
 
 __all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list", "frame_cache", "group_agg",
-           "isin"]
+           "isin", "quiet", "kept_if_quiet"]
 
 
 def as_list(by) -> list[str]:
@@ -136,6 +136,41 @@ def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates:
 
 
 # ---------------------------------------------------------------------- intermediates cache
+def quiet(build):
+    """``(build(), True)`` when ``build()`` raised no warning, else ``(None, False)``.
+
+    The rule of every cache in the package: only a value whose computation warned nothing is kept.
+    A value that warned is computed again by the caller, where its warnings reach the caller (a
+    report page's data notes): a cache never hides from one caller a warning another one saw.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = build()
+    return (None, False) if caught else (value, True)
+
+
+class _Warned(Exception):
+    """Raised inside a cache's builder when the value warned (see :func:`quiet`): not stored."""
+
+
+def kept_if_quiet(store, build):
+    """``store(builder)`` where ``store`` keeps what ``builder()`` returns (e.g.
+    :meth:`RevOpsData.derived <revops_kit.io.RevOpsData.derived>`), for a ``build`` that is kept only
+    when it warned nothing (:func:`quiet`); otherwise ``build()`` again, uncached, warnings and all."""
+    def builder():
+        value, ok = quiet(build)
+        if not ok:
+            raise _Warned
+        return value
+
+    try:
+        return store(builder)
+    except _Warned:
+        return build()
+
+
 _FRAME_CACHE: dict[int, dict] = {}
 
 
@@ -152,7 +187,7 @@ def frame_cache(name: str, frames: tuple, key: tuple, build):
     :class:`~revops_kit.io.RevOpsData`) and is rebuilt when any frame is replaced or changes
     length or columns. Callers must treat the result as read-only. This is how intermediates
     (the opportunity timeline, funnel dates) are built once per dataset and policy without a
-    cache parameter in any public signature.
+    cache parameter in any public signature. A ``build()`` that warned is not kept (:func:`quiet`).
     """
     import weakref
 
@@ -169,7 +204,9 @@ def frame_cache(name: str, frames: tuple, key: tuple, build):
     if hit is not None and hit[0] == stamp and all(
             (r is None and f is None) or (r is not None and r() is f) for r, f in zip(hit[1], frames)):
         return hit[2]
-    value = build()
+    value, ok = quiet(build)
+    if not ok:
+        return build()
     refs = tuple(None if f is None else weakref.ref(f) for f in frames)
     slot["entries"][(name, key)] = (stamp, refs, value)
     return value

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._common import frame_cache
+from .._common import frame_cache, kept_if_quiet, quiet
 from ..periods import Period, as_period
 from ..policies import get_policy
 from .checks import Check, Outcome, checks_for
@@ -50,9 +50,13 @@ class _Outcomes:
         self.by_id: dict = {}
 
     def outcome(self, check: Check):
-        if check.id not in self.by_id:
-            self.by_id[check.id] = check.run(self.ctx)
-        return self.by_id[check.id]
+        if check.id in self.by_id:
+            return self.by_id[check.id]
+        out, ok = quiet(lambda: check.run(self.ctx))
+        if not ok:  # a check that warned runs again for each caller, so each sees its warnings
+            return check.run(self.ctx)
+        self.by_id[check.id] = out
+        return out
 
 
 def outcome_memo(data, p: Period, config, policy) -> _Outcomes:
@@ -91,8 +95,8 @@ def checks_frame(data, period, config, policy, dimensions=DIMENSIONS) -> pd.Data
     build = lambda: run_checks(data, p, config, pol, dims).checks  # noqa: E731
     if not hasattr(data, "derived"):
         return build()
-    frame = data.derived(("dq_checks", p, config, pol, dims), tuple(data.tables().values()), build)
-    return frame.copy()
+    key, frames = ("dq_checks", p, config, pol, dims), tuple(data.tables().values())
+    return kept_if_quiet(lambda b: data.derived(key, frames, b), build).copy()
 
 
 def failing_rows_of(check: Check, out: Outcome) -> pd.DataFrame:
