@@ -243,6 +243,20 @@ class ReportContext:
             self._shared[name] = build()
         return self._shared[name]
 
+    def precompute(self, name: str, build) -> bool:
+        """Compute the shared frame ``name`` now (the report process does it before the notebooks
+        that show it start) unless computing it warned: then the notebook computes it itself and
+        its warnings reach its page's data notes (see :func:`revops_kit._common.quiet`). True when
+        the frame is shared."""
+        from .._common import quiet
+
+        if name in self._shared:
+            return True
+        value, ok = quiet(build)
+        if ok:
+            self._shared[name] = value
+        return ok
+
     def headline(self, kpis: Iterable[str]) -> pd.DataFrame:
         """The period's values of the ``kpis`` whose tables the dataset has (long format), or a
         note naming what is missing when none can be computed."""
@@ -328,13 +342,15 @@ class ReportContext:
 #: The cache file last read in this process, by path: (file signature, state). The report runs its
 #: notebooks one after another in a few kernels; the notebooks of one kernel share the loaded
 #: dataset object, so the intermediates cached on its frames (month grid, opportunity timeline,
-#: data-quality outcomes ...) are built once per kernel, not once per notebook. Each notebook still
-#: gets a context of its own (its page's notes and views).
+#: churn features, data-quality outcomes ...) are built once per kernel, not once per notebook.
+#: Each notebook still gets a context of its own (its page's notes and views).
 _STATE: dict[str, tuple] = {}
 
 
 def _cached_state(path: str) -> dict | None:
-    """The state in the cache file ``path``, read once per version of the file."""
+    """The state in the cache file ``path``, read once per version of the file. When the report
+    rewrote the file (adding the frames it computed for the notebooks: the scorecard ...), the
+    dataset already loaded stays, and takes over the new frames."""
     try:
         st = os.stat(path)
         sig = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -345,6 +361,12 @@ def _cached_state(path: str) -> dict | None:
             state = pickle.load(fh)
     except Exception:  # a cache that cannot be read is ignored: load normally
         return None
+    if hit is not None and hit[1].get("key") == state.get("key"):
+        old = hit[1]
+        old["data"].adopt_derived(state["data"])
+        for name, frame in state.get("shared", {}).items():
+            old.setdefault("shared", {}).setdefault(name, frame)
+        state = old
     _STATE[path] = (sig, state)
     return state
 
