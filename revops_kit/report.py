@@ -12,6 +12,7 @@ executed copy of a failed notebook, with its error, is kept in ``reports/<period
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import compute_kpis
+from .catalog import LONG_COLUMNS, list_kpis
 from .errors import RevOpsError, RevOpsWarning
 from .io import SAMPLE_DIR, RevOpsData, load
 from .periods import Period
@@ -67,11 +68,26 @@ def _targets_for(data: RevOpsData, period: Period) -> pd.DataFrame:
 
 def _compute_each(data: RevOpsData, period: Period, *, by, policy,
                   skipped: list[str] | None) -> pd.DataFrame:
-    """Every catalogue KPI for ``period``; a KPI that cannot be computed on this dataset (missing
-    table or column, not groupable, any data error) is left out and named in ``skipped`` — one
-    KPI never sinks the report."""
-    return compute_kpis(data, period, by=by, policy=policy, skipped=skipped,
-                        skip_errors=(RevOpsError,))
+    """Every catalogue KPI for ``period`` (``compute_kpis`` over the catalogue, one KPI at a time
+    through :func:`~revops_kit.targets.kpi_result`, so that inside
+    :func:`~revops_kit.targets.shared_kpi_results` the values the scorecard computed are reused);
+    a KPI that cannot be computed on this dataset (missing table or column, not groupable, any
+    data error) is left out and named in ``skipped`` — one KPI never sinks the report."""
+    from .targets import kpi_result
+
+    frames = []
+    for kpi in list_kpis():
+        frame, skip = kpi_result(kpi.id, data, period, by=by, policy=policy)
+        if frame is None:
+            if skipped is not None:
+                skipped.append(skip)
+        else:
+            frames.append(frame[LONG_COLUMNS])
+    if not frames:
+        return pd.DataFrame(columns=LONG_COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # concat of all-NaN columns
+        return pd.concat(frames, ignore_index=True)
 
 
 def kpi_table(data: RevOpsData, period: Period, *, policy=None, by: str | None = None,
@@ -358,6 +374,34 @@ class _KernelSlot:
             self.km = None
 
 
+_ENGINE = "revops-report"
+
+
+@functools.lru_cache(maxsize=None)
+def _register_engine() -> str:
+    """papermill's nbclient engine, writing the executed notebook when it ends instead of after
+    every cell's start and end: papermill's own saves re-encode the growing notebook (figures
+    included) some fifty times per page, ~0.5 s of CPU per notebook in the report process. The
+    executed notebook is the same: papermill writes it at the end, with the error banner when a
+    cell failed, and this engine writes it when the engine itself fails (a kernel that died keeps
+    the outputs it had, as papermill's per-cell saves kept them)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class FinalSaveEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+            except Exception:
+                if output_path:
+                    write_ipynb(nb, output_path)
+                raise
+
+    papermill_engines.register(_ENGINE, FinalSaveEngine)
+    return _ENGINE
+
+
 def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str | None,
              slot: _KernelSlot | None = None) -> _NotebookRun:
     """Execute ``nb`` into ``dest`` with papermill: in a kernel of its own, or in ``slot``'s."""
@@ -372,7 +416,7 @@ def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str |
             kc = slot.client(cwd)
             kernel = dict(km=slot.km)
         pm.execute_notebook(str(nb), str(dest), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False, **kernel)
+                            engine_name=_register_engine(), progress_bar=False, log_output=False, **kernel)
         error = None
     except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
         error = _failure_text(exc, dest)
@@ -388,10 +432,19 @@ _ORDER = ("50_forecast", "45_churn", "40_customer_success", "10_revenue", "70_da
           "60_finance", "30_marketing", "00_overview", "00_executive_summary")
 
 #: Notebooks that start only once the report has computed the scorecard and put it in the context
-#: cache: the executive summary shows that scorecard, and the data-quality page's trend is the
-#: scorecard's data-quality pass rates of the same periods. (Without the wait they would compute
-#: the same frames again, each in its own kernel.)
-_WAIT_FOR_SHARED = ("00_executive_summary", "70_data_quality")
+#: cache: the executive summary shows that scorecard, the data-quality page's trend is the
+#: scorecard's data-quality pass rates of the same periods, and the overview shows the validation
+#: summary of the dataset the report validated (:func:`_precompute_shared`). Without the wait they
+#: would compute the same frames again in their kernels.
+_WAIT_FOR_SHARED = ("00_executive_summary", "70_data_quality", "00_overview")
+
+
+def _precompute_shared(ctx) -> None:
+    """Frames the report computes once for the notebooks (beside the scorecard)."""
+    from .io import validation_summary
+    from .views.overview import VALIDATION
+
+    ctx.precompute(VALIDATION, lambda: validation_summary(ctx.data))
 
 
 def _schedule(nbs: list[Path]) -> list[Path]:
@@ -615,20 +668,24 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
 
         def kpis_job():
             # The index's scorecard and the KPI export, computed in their own thread while the
-            # notebooks run (they take no notebook slot). The scorecard goes into the cache first:
-            # the notebooks of _WAIT_FOR_SHARED start once it is there.
+            # notebooks run (they take no notebook slot), sharing the KPI values both need. The
+            # scorecard goes into the cache first: the notebooks of _WAIT_FOR_SHARED start once it
+            # is there.
+            from .targets import shared_kpi_results
+
             try:
-                with warnings.catch_warnings(record=True) as caught_score:
+                with shared_kpi_results(), warnings.catch_warnings(record=True) as caught_score:
                     warnings.simplefilter("always")
                     try:
                         kpi_result["score_html"] = _scorecard_section(ctx)
                     except RevOpsError as exc:
                         kpi_result["score_html"] = f"<h2>Scorecard</h2><p class=\"muted\">Not computed: {html.escape(str(exc))}</p>"
+                    _precompute_shared(ctx)
                     ctx.save(cache_file, key)
-                shared_ready.set()
-                with warnings.catch_warnings(record=True) as caught_table:
-                    warnings.simplefilter("always")
-                    kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
+                    shared_ready.set()
+                    with warnings.catch_warnings(record=True) as caught_table:
+                        warnings.simplefilter("always")
+                        kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
                 kpi_result["warnings"] = list(dict.fromkeys(
                     str(w.message) for w in [*caught_table, *caught_score] if issubclass(w.category, RevOpsWarning)))
             except BaseException as exc:  # noqa: BLE001 - re-raised by the main thread

@@ -262,3 +262,25 @@ def test_notebooks_sharing_a_kernel_start_from_a_new_kernels_state(tmp_path, tin
         counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.execution_count]
         assert counts == list(range(1, len(counts) + 1)), (name, counts)
     assert (failed / "30_check.html").exists()  # its assertion held
+
+
+def test_a_kernel_that_dies_keeps_its_outputs_and_the_next_notebook_gets_a_new_one(tmp_path, tiny_dir):
+    """A notebook whose kernel dies fails with its executed copy (the outputs it had); the next
+    notebook of the same worker runs in a new kernel."""
+    dies = tmp_path / "10_dies.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('period = "2024-Q1"\ndata = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('before the end')"),
+        nbformat.v4.new_code_cell("import os\nos._exit(1)"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, dies)
+    after = _notebook(tmp_path / "20_after.ipynb", "x = 1")
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError) as info:
+        run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[dies, after], progress=False, jobs=1)
+    assert [n for n, _ in info.value.failures] == ["10_dies.ipynb"]
+    failed = out / "2024-Q1.failed"
+    kept = nbformat.read(failed / "10_dies.ipynb", as_version=4)
+    assert "before the end" in json.dumps(kept.cells[2].outputs)  # injected parameters are cell 1
+    assert (failed / "20_after.html").exists()
