@@ -136,19 +136,30 @@ def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates:
 
 
 # ---------------------------------------------------------------------- intermediates cache
+#: Warnings about library versions and interpreter housekeeping, not about the data: they do not
+#: stop a value from being cached (a report page's data notes drop them, see ``views.notes``).
+_NOT_ABOUT_DATA = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning,
+                   ResourceWarning)
+
+
 def quiet(build):
     """``(build(), True)`` when ``build()`` raised no warning, else ``(None, False)``.
 
     The rule of every cache in the package: only a value whose computation warned nothing is kept.
     A value that warned is computed again by the caller, where its warnings reach the caller (a
     report page's data notes): a cache never hides from one caller a warning another one saw.
+    Notices about library versions (:data:`_NOT_ABOUT_DATA`) do not count.
     """
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         value = build()
-    return (None, False) if caught else (value, True)
+    if any(not issubclass(w.category, _NOT_ABOUT_DATA) for w in caught):
+        return None, False
+    for w in caught:  # the version notices go on to the caller's filters, as without the recorder
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return value, True
 
 
 class _Warned(Exception):

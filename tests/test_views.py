@@ -128,3 +128,33 @@ def test_notebooks_of_one_kernel_share_the_cached_dataset(tmp_path, monkeypatch)
     # a frame whose computation warned is not shared: the notebook computes it, with its warning
     assert not parent.precompute("noisy", lambda: warnings.warn("careful") or pd.DataFrame())
     assert "noisy" not in parent._shared
+
+
+def test_caches_keep_only_values_that_warned_nothing():
+    """A cached intermediate whose computation warned is computed again by the next caller, who
+    then sees the warning too; a notice about a library version does not stop caching and still
+    reaches the caller."""
+    from revops_kit._common import frame_cache
+
+    frame = pd.DataFrame({"a": [1]})
+    calls = []
+
+    def noisy():
+        calls.append(1)
+        warnings.warn("about the data", UserWarning)
+        return len(calls)
+
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="about the data"):
+            frame_cache("noisy", (frame,), (), noisy)
+    assert len(calls) == 4  # per caller: the recorded run, then the one whose warning reaches it
+
+    def versioned():
+        calls.append(1)
+        warnings.warn("a future version", FutureWarning)
+        return "v"
+
+    with pytest.warns(FutureWarning):
+        assert frame_cache("versioned", (frame,), (), versioned) == "v"
+    n = len(calls)
+    assert frame_cache("versioned", (frame,), (), versioned) == "v" and len(calls) == n  # cached
