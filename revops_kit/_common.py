@@ -12,7 +12,7 @@ from .errors import NotGroupableError, RevOpsError, warn_zero_denominator
 from .policies import MetricPolicy
 
 __all__ = ["safe_divide", "ratio_frame", "attach_columns", "to_reporting_currency", "as_list", "frame_cache", "group_agg",
-           "isin"]
+           "isin", "quiet", "kept_if_quiet"]
 
 
 def as_list(by) -> list[str]:
@@ -136,6 +136,52 @@ def to_reporting_currency(frame: pd.DataFrame, amount: str, date: str, fx_rates:
 
 
 # ---------------------------------------------------------------------- intermediates cache
+#: Warnings about library versions and interpreter housekeeping, not about the data: they do not
+#: stop a value from being cached (a report page's data notes drop them, see ``views.notes``).
+_NOT_ABOUT_DATA = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning,
+                   ResourceWarning)
+
+
+def quiet(build):
+    """``(build(), True)`` when ``build()`` raised no warning, else ``(None, False)``.
+
+    The rule of every cache in the package: only a value whose computation warned nothing is kept.
+    A value that warned is computed again by the caller, where its warnings reach the caller (a
+    report page's data notes): a cache never hides from one caller a warning another one saw.
+    Notices about library versions (:data:`_NOT_ABOUT_DATA`) do not count.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = build()
+    if any(not issubclass(w.category, _NOT_ABOUT_DATA) for w in caught):
+        return None, False
+    for w in caught:  # the version notices go on to the caller's filters, as without the recorder
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return value, True
+
+
+class _Warned(Exception):
+    """Raised inside a cache's builder when the value warned (see :func:`quiet`): not stored."""
+
+
+def kept_if_quiet(store, build):
+    """``store(builder)`` where ``store`` keeps what ``builder()`` returns (e.g.
+    :meth:`RevOpsData.derived <revops_kit.io.RevOpsData.derived>`), for a ``build`` that is kept only
+    when it warned nothing (:func:`quiet`); otherwise ``build()`` again, uncached, warnings and all."""
+    def builder():
+        value, ok = quiet(build)
+        if not ok:
+            raise _Warned
+        return value
+
+    try:
+        return store(builder)
+    except _Warned:
+        return build()
+
+
 _FRAME_CACHE: dict[int, dict] = {}
 
 
@@ -152,7 +198,7 @@ def frame_cache(name: str, frames: tuple, key: tuple, build):
     :class:`~revops_kit.io.RevOpsData`) and is rebuilt when any frame is replaced or changes
     length or columns. Callers must treat the result as read-only. This is how intermediates
     (the opportunity timeline, funnel dates) are built once per dataset and policy without a
-    cache parameter in any public signature.
+    cache parameter in any public signature. A ``build()`` that warned is not kept (:func:`quiet`).
     """
     import weakref
 
@@ -169,7 +215,9 @@ def frame_cache(name: str, frames: tuple, key: tuple, build):
     if hit is not None and hit[0] == stamp and all(
             (r is None and f is None) or (r is not None and r() is f) for r, f in zip(hit[1], frames)):
         return hit[2]
-    value = build()
+    value, ok = quiet(build)
+    if not ok:
+        return build()
     refs = tuple(None if f is None else weakref.ref(f) for f in frames)
     slot["entries"][(name, key)] = (stamp, refs, value)
     return value

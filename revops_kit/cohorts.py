@@ -20,9 +20,11 @@ Revenue is in the reporting currency at each month's rate (``policy.fx_mode``); 
 
 **Survival.** Duration = months from the acquisition month to the first churn month (the first
 month with MRR 0 after being active; a later reactivation does not undo it), censored at the end
-of observation for customers never churned. Kaplan-Meier estimates per group come from
-``statsmodels.duration.survfunc.SurvfuncRight``; the pointwise band is the log-log transform of
-its Greenwood standard errors.
+of observation for customers never churned. Kaplan-Meier estimates per group, with Greenwood
+standard errors, are computed as ``statsmodels.duration.survfunc.SurvfuncRight`` computes them
+(:func:`_kaplan_meier`, the same operations: tested equal to it; written out so that a report
+kernel does not import statsmodels and scipy.stats for it); the pointwise band is the log-log
+transform of the Greenwood standard errors.
 """
 
 from __future__ import annotations
@@ -189,15 +191,13 @@ def cohort_matrix(tidy: pd.DataFrame, value: str = "logo_retention", *,
 def survival_curves(subscriptions: pd.DataFrame, *, by: str | list[str] | None = "segment",
                     customers: pd.DataFrame | None = None, end: PeriodLike | None = None,
                     alpha: float = 0.05, policy: MetricPolicy = DEFAULT_POLICY) -> pd.DataFrame:
-    """Kaplan-Meier customer survival per group (statsmodels ``SurvfuncRight``).
+    """Kaplan-Meier customer survival per group (computed as statsmodels' ``SurvfuncRight`` does).
 
     Returns a tidy frame: ``[by], months, survival, ci_lower, ci_upper, at_risk, events``, with a
     first row at ``months = 0`` (survival 1) per group. ``end`` closes observation
     (see :func:`customer_lifetimes`). Groups without any customer are absent.
     """
     policy = get_policy(policy)
-    from statsmodels.duration.survfunc import SurvfuncRight
-
     by = as_list(by)
     if by and customers is None:
         raise RevOpsError(f"survival_curves: grouping by {by} needs the customers table")
@@ -210,26 +210,61 @@ def survival_curves(subscriptions: pd.DataFrame, *, by: str | list[str] | None =
     frames = []
     for key, part in groups:
         key = key if isinstance(key, tuple) else (key,)
-        fit = SurvfuncRight(part["months"].to_numpy(dtype=float),
-                            part["event"].to_numpy(dtype=float))
-        lower, upper = _loglog_band(fit.surv_prob, fit.surv_prob_se, alpha)
-        f = pd.DataFrame({"months": np.r_[0.0, fit.surv_times],
-                          "survival": np.r_[1.0, fit.surv_prob],
+        times, surv, se, n_risk, n_events = _kaplan_meier(part["months"].to_numpy(dtype=float),
+                                                         part["event"].to_numpy(dtype=float))
+        lower, upper = _loglog_band(surv, se, alpha)
+        f = pd.DataFrame({"months": np.r_[0.0, times],
+                          "survival": np.r_[1.0, surv],
                           "ci_lower": np.r_[1.0, lower], "ci_upper": np.r_[1.0, upper],
-                          "at_risk": np.r_[len(part), fit.n_risk],
-                          "events": np.r_[0.0, fit.n_events]})
+                          "at_risk": np.r_[len(part), n_risk],
+                          "events": np.r_[0.0, n_events]})
         for col, value in zip(by, key):
             f.insert(by.index(col), col, value)
         frames.append(f)
     return pd.concat(frames, ignore_index=True)
 
 
+def _kaplan_meier(time: np.ndarray, status: np.ndarray):
+    """Kaplan-Meier estimate of right-censored durations, with Greenwood standard errors.
+
+    ``time`` are the durations, ``status`` 1 for an event and 0 for censoring. Returns
+    ``(times, survival, se, at_risk, events)`` at the distinct times with at least one event:
+    S(t) = Π_{t_i ≤ t} (1 − d_i ÷ n_i) and se(t) = S(t) · √(Σ_{t_i ≤ t} d_i ÷ (n_i (n_i − d_i)))
+    (NaN once n_i = d_i). These are the operations of statsmodels' ``SurvfuncRight`` (unweighted,
+    no left truncation), in the same order, so the results are identical to it.
+
+    >>> times, surv, se, n, d = _kaplan_meier(np.array([1.0, 2, 2, 3]), np.array([1.0, 1, 0, 1]))
+    >>> times.tolist(), surv.round(4).tolist(), n.tolist(), d.tolist()
+    ([1.0, 2.0, 3.0], [0.75, 0.5, 0.0], [4, 3, 1], [1.0, 1.0, 1.0])
+    """
+    utime, rtime = np.unique(time, return_inverse=True)
+    ml = len(utime)
+    d = np.bincount(rtime, weights=status, minlength=ml)
+    n = np.bincount(rtime, minlength=ml)
+    n = np.cumsum(n[::-1])[::-1]  # at risk just before each time
+    keep = np.flatnonzero(d > 0)
+    d, n, utime = d[keep], n[keep], utime[keep]
+    sp = 1 - d / n.astype(np.float64)
+    zero = sp < 1e-16
+    sp[zero] = 1e-16
+    sp = np.exp(np.cumsum(np.log(sp)))
+    sp[zero] = 0
+    denom = np.clip(n * (n - d), 1e-12, np.inf)
+    se = d / denom.astype(np.float64)
+    se[(n == d) | (n == 0)] = np.nan
+    se = np.sqrt(np.cumsum(se))
+    locs = np.isfinite(se) | (sp != 0)
+    se[locs] *= sp[locs]
+    se[~locs] = np.nan
+    return utime, sp, se, n, d
+
+
 def _loglog_band(surv: np.ndarray, se: np.ndarray, alpha: float):
     """Pointwise log-log confidence band from Greenwood standard errors:
     S^exp(±z·se/(S·|log S|)); 1 where S = 1 and 0 where S = 0."""
-    from scipy.stats import norm
+    from scipy.special import ndtri  # the normal quantile (what scipy.stats.norm.ppf computes)
 
-    z = norm.ppf(1 - alpha / 2)
+    z = ndtri(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         theta_se = se / (surv * np.abs(np.log(surv)))
         lower = surv ** np.exp(z * theta_se)

@@ -70,7 +70,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ._common import as_list, attach_columns
+from ._common import as_list, attach_columns, quiet
 from .errors import RevOpsError
 from .periods import Period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
@@ -438,9 +438,15 @@ def month_grid(subscriptions: pd.DataFrame, *, fx_rates: pd.DataFrame | None = N
         through = hi_req
         if gkey in entry.grids and hi_req is not None:  # extending: keep the later of both ends
             through = max(hi_req, entry.grids[gkey][2]._end)
-        grid = _build(subscriptions, grain=grain, fx_rates=fx_rates, policy=policy,
-                      convert=convert, through=through)
-        entry.grids[gkey] = (None if fx_rates is None else weakref.ref(fx_rates), stamp, grid)
+        def build():
+            return _build(subscriptions, grain=grain, fx_rates=fx_rates, policy=policy,
+                          convert=convert, through=through)
+
+        grid, ok = quiet(build)
+        if ok:  # a build that warned is not cached (see _common.quiet)
+            entry.grids[gkey] = (None if fx_rates is None else weakref.ref(fx_rates), stamp, grid)
+        else:
+            grid = build()
     else:
         grid = hit[2]
     if start is None and end is None and grid._end == grid.hi:

@@ -76,6 +76,20 @@ class RevOpsData:
             hit = self._derived[key] = (frames, build())
         return hit[1]
 
+    def adopt_derived(self, other: "RevOpsData") -> int:
+        """Take over the :meth:`derived` entries of ``other``, a copy of this dataset (the same
+        tables, e.g. read again from a report's context cache), rebound to this dataset's tables
+        of the same names. Entries this dataset has already, or built from frames that are not
+        ``other``'s tables, are left out. Returns how many entries were taken."""
+        names = {id(getattr(other, n)): n for n in TABLE_NAMES if getattr(other, n, None) is not None}
+        taken = 0
+        for key, (frames, value) in other._derived.items():
+            if key in self._derived or any(id(f) not in names for f in frames):
+                continue
+            self._derived[key] = (tuple(getattr(self, names[id(f)]) for f in frames), value)
+            taken += 1
+        return taken
+
     # ------------------------------------------------------------------ access
     def tables(self) -> dict[str, pd.DataFrame]:
         """The present tables by name, in canonical order (in-memory frames only: a table kept in

@@ -12,6 +12,7 @@ executed copy of a failed notebook, with its error, is kept in ``reports/<period
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -20,9 +21,9 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import compute_kpis
+from .catalog import LONG_COLUMNS, list_kpis
 from .errors import RevOpsError, RevOpsWarning
 from .io import SAMPLE_DIR, RevOpsData, load
 from .periods import Period
@@ -67,11 +68,26 @@ def _targets_for(data: RevOpsData, period: Period) -> pd.DataFrame:
 
 def _compute_each(data: RevOpsData, period: Period, *, by, policy,
                   skipped: list[str] | None) -> pd.DataFrame:
-    """Every catalogue KPI for ``period``; a KPI that cannot be computed on this dataset (missing
-    table or column, not groupable, any data error) is left out and named in ``skipped`` — one
-    KPI never sinks the report."""
-    return compute_kpis(data, period, by=by, policy=policy, skipped=skipped,
-                        skip_errors=(RevOpsError,))
+    """Every catalogue KPI for ``period`` (``compute_kpis`` over the catalogue, one KPI at a time
+    through :func:`~revops_kit.targets.kpi_result`, so that inside
+    :func:`~revops_kit.targets.shared_kpi_results` the values the scorecard computed are reused);
+    a KPI that cannot be computed on this dataset (missing table or column, not groupable, any
+    data error) is left out and named in ``skipped`` — one KPI never sinks the report."""
+    from .targets import kpi_result
+
+    frames = []
+    for kpi in list_kpis():
+        frame, skip = kpi_result(kpi.id, data, period, by=by, policy=policy)
+        if frame is None:
+            if skipped is not None:
+                skipped.append(skip)
+        else:
+            frames.append(frame[LONG_COLUMNS])
+    if not frames:
+        return pd.DataFrame(columns=LONG_COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # concat of all-NaN columns
+        return pd.concat(frames, ignore_index=True)
 
 
 def kpi_table(data: RevOpsData, period: Period, *, policy=None, by: str | None = None,
@@ -210,6 +226,7 @@ class _NotebookRun:
     name: str
     seconds: float
     error: str | None  # "ExceptionType: message (cell N)" when the notebook failed
+    body: str | None = None  # the page's HTML body, rendered as soon as the notebook finished
 
 
 def _sha256(path: Path) -> str:
@@ -244,6 +261,14 @@ def _versions() -> dict[str, str]:
     return out
 
 
+#: Thread pools of the numerical libraries, one thread each in report kernels (unless the caller's
+#: environment sets them): the report already runs ``-j`` kernels beside the KPI export, and a
+#: second BLAS/OpenMP thread per kernel spin-waits on a busy machine (the win-probability fits of
+#: the forecast page took twice the CPU). The package's own model fits run on one thread anyway
+#: (:func:`revops_kit.churn.model.single_threaded`).
+_ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _quiet_kernel_manager(cwd: Path | None = None):
     """A kernel manager whose kernel process writes its own log (e.g. "Kernel is running over TCP
     without encryption", "KeyboardInterrupt caught in kernel") to nowhere instead of our terminal.
@@ -252,13 +277,26 @@ def _quiet_kernel_manager(cwd: Path | None = None):
     The kernel starts in ``cwd`` through its own process, not through papermill's ``cwd=``, which
     changes the working directory of the whole Python process: with notebooks executed in threads
     (``-j 2``) or two in-process reports at once, those changes interleave and leave the caller in
-    a temporary folder."""
+    a temporary folder. Its numerical libraries use one thread (:data:`_ONE_THREAD`)."""
     import subprocess
 
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
+        #: The client that the next ``client()`` call returns (a reused kernel's caller keeps it to
+        #: stop its channels after the notebook: nbclient leaves a kernel it does not own running,
+        #: and its client's channels open)
+        handoff = None
+
+        def client(self, **kwargs):
+            kc, self.handoff = self.handoff, None
+            return kc if kc is not None else super().client(**kwargs)
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            env = kw.get("env")
+            if env is not None:
+                for var in _ONE_THREAD:
+                    env.setdefault(var, "1")
             kw["stdout"] = subprocess.DEVNULL
             kw["stderr"] = subprocess.DEVNULL
             if cwd is not None:
@@ -292,29 +330,205 @@ def _failure_text(exc: Exception, executed: Path | None = None) -> str:
     return f"{type(exc).__name__}: {first[0] if first else ''}"
 
 
-def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str | None) -> _NotebookRun:
+#: What nbclient passes to the kernels it starts itself (history in memory, not in ~/.ipython).
+_KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
+
+#: Run in a reused kernel before each notebook but its first: the state a new kernel starts with
+#: (empty namespace, execution count 1, no output history). Imported modules stay imported.
+_FRESH_STATE = "get_ipython().reset(new_session=True)"
+
+
+class _KernelSlot:
+    """One kernel that a report worker runs its notebooks in, one after another.
+
+    Starting a kernel and importing the package, pandas, matplotlib, scipy, scikit-learn and
+    statsmodels costs about 1.5-2.5 s of CPU per kernel; a worker pays it once instead of once per
+    notebook. Before each notebook but the first the kernel's state is reset to a new kernel's
+    (:data:`_FRESH_STATE`): every notebook starts from an empty namespace and execution count 1,
+    as in a kernel of its own. A kernel that died is replaced by a new one.
+    """
+
+    def __init__(self, cwd: Path):
+        self.cwd = cwd
+        self.km = None
+        self.runs = 0
+
+    @staticmethod
+    def _run(result):
+        """Wait for ``result`` (a coroutine of the async kernel manager or client, or a value) on
+        this thread's event loop, the one nbclient runs the notebook on."""
+        from jupyter_core.utils import ensure_async, run_sync
+
+        return run_sync(ensure_async)(result)
+
+    def client(self, cwd: Path):
+        """A client for the next notebook, of a live kernel started in ``cwd`` and in the state of a
+        new one (nbclient starts the client)."""
+        if self.km is not None and (cwd != self.cwd or not self._run((self.km.is_alive()))):
+            self.close()
+        self.cwd = cwd
+        if self.km is None:
+            self.km = _quiet_kernel_manager(self.cwd)(kernel_name="python3")
+            self._run((self.km.start_kernel(extra_arguments=list(_KERNEL_ARGS))))
+            self.runs = 0
+        if self.runs:
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                self._run((kc.wait_for_ready(timeout=60)))
+                reply = self._run((kc.execute_interactive(
+                    _FRESH_STATE, silent=True, store_history=False, timeout=60)))
+                ok = reply["content"].get("status") == "ok"
+            except Exception:  # pragma: no cover - a broken kernel: use a new one
+                ok = False
+            finally:
+                kc.stop_channels()
+            if not ok:  # pragma: no cover
+                self.close()
+                return self.client(cwd)
+        self.runs += 1
+        kc = self.km.handoff = self.km.client()  # nbclient takes this one (and starts it)
+        return kc
+
+    def close(self) -> None:
+        if self.km is not None:
+            try:
+                self._run((self.km.shutdown_kernel(now=True)))
+            except Exception:  # pragma: no cover - already gone
+                pass
+            self.km = None
+
+
+_ENGINE = "revops-report"
+
+
+@functools.lru_cache(maxsize=None)
+def _register_engine() -> str:
+    """papermill's nbclient engine, writing the executed notebook when it ends instead of after
+    every cell's start and end: papermill's own saves re-encode the growing notebook (figures
+    included) some fifty times per page, ~0.5 s of CPU per notebook in the report process. The
+    executed notebook is the same: papermill writes it at the end, with the error banner when a
+    cell failed, and this engine writes it when the engine itself fails (a kernel that died keeps
+    the outputs it had, as papermill's per-cell saves kept them)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class FinalSaveEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+            except Exception:
+                if output_path:
+                    write_ipynb(nb, output_path)
+                raise
+
+    papermill_engines.register(_ENGINE, FinalSaveEngine)
+    return _ENGINE
+
+
+def _execute(nb: Path, dest: Path, parameters: dict, cwd: Path, env_cache: str | None,
+             slot: _KernelSlot | None = None) -> _NotebookRun:
+    """Execute ``nb`` into ``dest`` with papermill: in a kernel of its own, or in ``slot``'s."""
     import papermill as pm
 
     t0 = time.perf_counter()
+    kc = None
     try:
+        if slot is None:
+            kernel = dict(kernel_manager_class=_quiet_kernel_manager(cwd))
+        else:
+            kc = slot.client(cwd)
+            kernel = dict(km=slot.km)
         pm.execute_notebook(str(nb), str(dest), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False,
-                            kernel_manager_class=_quiet_kernel_manager(cwd))
+                            engine_name=_register_engine(), progress_bar=False, log_output=False, **kernel)
         error = None
     except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
         error = _failure_text(exc, dest)
+    finally:
+        if kc is not None:
+            kc.stop_channels()
     return _NotebookRun(nb.name, time.perf_counter() - t0, error)
 
 
 #: Run the slow notebooks first so that the parallel workers finish together; the executive
-#: summary last, so that it finds the scorecard the report computed in the meantime.
+#: summary last.
 _ORDER = ("50_forecast", "45_churn", "40_customer_success", "10_revenue", "70_data_quality", "20_sales",
           "60_finance", "30_marketing", "00_overview", "00_executive_summary")
+
+#: Notebooks that start only once the report has computed the scorecard and put it in the context
+#: cache: the executive summary shows that scorecard, the data-quality page's trend is the
+#: scorecard's data-quality pass rates of the same periods, and the overview shows the validation
+#: summary of the dataset the report validated (:func:`_precompute_shared`). Without the wait they
+#: would compute the same frames again in their kernels.
+_WAIT_FOR_SHARED = ("00_executive_summary", "70_data_quality", "00_overview")
+
+
+def _precompute_shared(ctx) -> None:
+    """Frames the report computes once for the notebooks (beside the scorecard)."""
+    from .io import validation_summary
+    from .views.overview import VALIDATION
+
+    ctx.precompute(VALIDATION, lambda: validation_summary(ctx.data))
 
 
 def _schedule(nbs: list[Path]) -> list[Path]:
     rank = {name: i for i, name in enumerate(_ORDER)}
     return sorted(nbs, key=lambda nb: (rank.get(nb.stem, len(_ORDER) // 2), nb.name))
+
+
+def _run_scheduled(order: list[Path], run_one, jobs: int, ready: threading.Event, on_done,
+                   reuse_kernels: bool = False) -> list:
+    """``run_one(nb)`` for every notebook of ``order`` on ``jobs`` worker threads, taking them in
+    order; a notebook of :data:`_WAIT_FOR_SHARED` is taken only once ``ready`` is set (meanwhile a
+    free worker takes the next notebook that need not wait). ``on_done(result)`` is called in the
+    caller's thread as each one finishes."""
+    import queue
+
+    pending = list(order)
+    lock = threading.Lock()
+    done: queue.Queue = queue.Queue()
+
+    def take():
+        while True:
+            with lock:
+                if not pending:
+                    return None
+                nb = next((n for n in pending if ready.is_set() or n.stem not in _WAIT_FOR_SHARED), None)
+                if nb is not None:
+                    pending.remove(nb)
+                    return nb
+            ready.wait(0.05)
+
+    def worker():
+        slot = _KernelSlot(order[0].parent) if reuse_kernels else None
+        try:
+            while (nb := take()) is not None:
+                try:
+                    done.put((run_one(nb, slot), None))
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    done.put((None, exc))
+        finally:
+            if slot is not None:
+                slot.close()
+
+    threads = [threading.Thread(target=worker, daemon=True, name=f"report-worker-{i}")
+               for i in range(max(1, min(int(jobs), len(order))))]
+    for t in threads:
+        t.start()
+    results, error = [], None
+    for _ in order:
+        result, exc = done.get()
+        if exc is not None:
+            error = error or exc
+            continue
+        results.append(result)
+        on_done(result)
+    for t in threads:
+        t.join()
+    if error is not None:
+        raise error
+    return results
 
 
 def _pid_alive(pid: int) -> bool:
@@ -395,7 +609,7 @@ def _render_pages(folder: Path, runs: list[_NotebookRun], nav, p: Period, footer
             continue
         name = r.name.replace(".ipynb", "")
         href = f"{name}.html"
-        body = _notebook_html(folder / r.name)
+        body = r.body if r.body is not None else _notebook_html(folder / r.name)
         (folder / href).write_text(html_page(f"{_title(name)} — {p}", body, nav, footer), encoding="utf-8")
         pages.append((name, href))
     return pages
@@ -405,7 +619,11 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
                out: str | Path = "reports", policy: str = "default", as_of: str | None = None,
                currency: str = "USD", fiscal_year_start: int = 1, jobs: int = 1,
                notebooks: list[Path] | None = None, progress: bool = True,
+<<<<<<< HEAD
                engine: str | None = None) -> Path:
+=======
+               reuse_kernels: bool = True) -> Path:
+>>>>>>> speed
     """Run the report for ``period`` and return the report folder.
 
     The dataset is loaded, validated and put in the reporting currency once
@@ -422,12 +640,21 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         Parent folder of the per-period report folders.
     jobs : int
         Notebooks executed in parallel.
+<<<<<<< HEAD
     engine : {"auto", "pandas", "sql"} or None
         ``"sql"`` keeps subscriptions in the database (``rk.load(..., engine="sql")``): each
         notebook kernel reopens the table and computes the month grid and its KPIs there; what
         needs the rows in memory is a data note, and ``kpis.csv`` leaves it out (listed in the
         index and ``manifest.json`` ``kpis_skipped``). ``manifest.json`` ``sql_engine`` counts
         the rows every process fetched from the subscriptions table.
+=======
+    reuse_kernels : bool
+        Run each worker's notebooks one after another in one kernel, reset to a new kernel's state
+        before each notebook (empty namespace, execution count 1; the imported modules stay), instead
+        of starting a kernel per notebook: the executed notebooks are the same, and the report
+        saves the kernel start and the imports of every notebook but the first of each worker.
+        ``False`` gives each notebook a kernel of its own.
+>>>>>>> speed
 
     Raises
     ------
@@ -476,33 +703,53 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
             bar = tqdm(total=len(nbs), desc=f"report {p}", unit="notebook", file=sys.stderr)
         skipped: list[str] = []
         kpi_result: dict = {}
+        shared_ready = threading.Event()
 
         def kpis_job():
-            # The KPI export and the index's scorecard, computed while the notebooks run; the
-            # scorecard goes into the cache for the executive summary (scheduled last).
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
-                try:
-                    kpi_result["score_html"] = _scorecard_section(ctx)
-                except RevOpsError as exc:
-                    kpi_result["score_html"] = f"<h2>Scorecard</h2><p class=\"muted\">Not computed: {html.escape(str(exc))}</p>"
-                ctx.save(cache_file, key)
-            kpi_result["warnings"] = list(dict.fromkeys(str(w.message) for w in caught
-                                                        if issubclass(w.category, RevOpsWarning)))
+            # The index's scorecard and the KPI export, computed in their own thread while the
+            # notebooks run (they take no notebook slot), sharing the KPI values both need. The
+            # scorecard goes into the cache first: the notebooks of _WAIT_FOR_SHARED start once it
+            # is there.
+            from .targets import shared_kpi_results
 
-        order = _schedule(nbs)
-        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-            kfut = pool.submit(kpis_job)
-            futures = {pool.submit(_execute, nb, tmp / nb.name, parameters, nb.parent, str(cache_file)): nb
-                       for nb in order}
-            for fut in as_completed(futures):
-                run = fut.result()
-                runs.append(run)
-                if bar is not None:
-                    bar.set_postfix_str(f"{run.name} {'failed' if run.error else 'ok'}")
-                    bar.update(1)
-            kfut.result()
+            try:
+                with shared_kpi_results(), warnings.catch_warnings(record=True) as caught_score:
+                    warnings.simplefilter("always")
+                    try:
+                        kpi_result["score_html"] = _scorecard_section(ctx)
+                    except RevOpsError as exc:
+                        kpi_result["score_html"] = f"<h2>Scorecard</h2><p class=\"muted\">Not computed: {html.escape(str(exc))}</p>"
+                    _precompute_shared(ctx)
+                    ctx.save(cache_file, key)
+                    shared_ready.set()
+                    with warnings.catch_warnings(record=True) as caught_table:
+                        warnings.simplefilter("always")
+                        kpi_result["table"] = kpi_table(dataset, p, policy=ctx.policy, skipped=skipped)
+                kpi_result["warnings"] = list(dict.fromkeys(
+                    str(w.message) for w in [*caught_table, *caught_score] if issubclass(w.category, RevOpsWarning)))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the main thread
+                kpi_result["error"] = exc
+            finally:
+                shared_ready.set()
+
+        def run_one(nb: Path, slot) -> _NotebookRun:
+            run = _execute(nb, tmp / nb.name, parameters, nb.parent, str(cache_file), slot)
+            if run.error is None and (tmp / nb.name).exists():
+                run.body = _notebook_html(tmp / nb.name)  # while the other notebooks still run
+            return run
+
+        def on_done(run: _NotebookRun) -> None:
+            runs.append(run)
+            if bar is not None:
+                bar.set_postfix_str(f"{run.name} {'failed' if run.error else 'ok'}")
+                bar.update(1)
+
+        kthread = threading.Thread(target=kpis_job, daemon=True, name="report-kpis")
+        kthread.start()
+        _run_scheduled(_schedule(nbs), run_one, jobs, shared_ready, on_done, reuse_kernels=reuse_kernels)
+        kthread.join()
+        if "error" in kpi_result:
+            raise kpi_result["error"]
         if bar is not None:
             bar.close()
         runs.sort(key=lambda r: r.name)

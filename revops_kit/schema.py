@@ -25,19 +25,36 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-# pandera imports PySpark when it is installed (our dev extra installs it for the SQL-engine tests),
-# at import and again at the first validation, and PySpark then warns that it does not support
-# pandas 3: noise on every command and kernel start about a library the pandas path does not use.
-# One narrow filter for that message (process-wide: the second import happens inside validate).
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-import pandera.pandas as pa  # noqa: E402
-
 from .errors import SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandera.pandas as pa
+
+_PANDERA = None
+
+
+def _pa():
+    """``pandera.pandas``, imported on first validation rather than with the package: with PySpark
+    installed it costs ~0.3 s, which every report kernel paid without validating anything (the
+    report's notebooks reuse the dataset validated once by ``report.py``).
+
+    pandera imports PySpark when it is installed (our dev extra installs it for the SQL-engine
+    tests), at import and again at the first validation, and PySpark then warns that it does not
+    support pandas 3: noise about a library the pandas path does not use. One narrow filter for
+    that message (process-wide: the second import happens inside validate)."""
+    global _PANDERA
+    if _PANDERA is None:
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                category=FutureWarning)
+        import pandera.pandas as pa
+
+        _PANDERA = pa
+    return _PANDERA
 
 __all__ = [
     "Col",
@@ -355,7 +372,7 @@ TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 # ---------------------------------------------------------------------------- single tables
 def _kind_check(col: Col) -> pa.Check | None:
     if col.kind == "currency":
-        return pa.Check.str_matches(r"^[A-Z]{3}$", name="iso_4217_code")
+        return _pa().Check.str_matches(r"^[A-Z]{3}$", name="iso_4217_code")
     if col.kind == "period":
         from .periods import Period
 
@@ -366,7 +383,7 @@ def _kind_check(col: Col) -> pa.Check | None:
             except ValueError:
                 return False
 
-        return pa.Check(_parses, element_wise=True, name="valid_period_label")
+        return _pa().Check(_parses, element_wise=True, name="valid_period_label")
     return None
 
 
@@ -376,13 +393,13 @@ def column_checks(col: Col) -> list[pa.Check]:
     label (period columns). Nullability, uniqueness and dtypes are checked separately."""
     checks = []
     if col.allowed is not None:
-        checks.append(pa.Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
+        checks.append(_pa().Check.isin(list(col.allowed), name=f"allowed_values{list(col.allowed)}"))
     if col.ge is not None:
-        checks.append(pa.Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
+        checks.append(_pa().Check.ge(col.ge, name=f"greater_or_equal({col.ge:g})"))
     if col.gt is not None:
-        checks.append(pa.Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
+        checks.append(_pa().Check.gt(col.gt, name=f"greater_than({col.gt:g})"))
     if col.le is not None:
-        checks.append(pa.Check.le(col.le, name=f"less_or_equal({col.le:g})"))
+        checks.append(_pa().Check.le(col.le, name=f"less_or_equal({col.le:g})"))
     extra = _kind_check(col)
     if extra is not None:
         checks.append(extra)
@@ -404,14 +421,14 @@ def value_check_failures(table: str, frame: pd.DataFrame, columns: Iterable[str]
     """
     spec = TABLES[table]
     wanted = set(spec.column_names if columns is None else columns)
-    schema_cols = {c.name: pa.Column(None, checks=column_checks(c), nullable=True, required=False)
+    schema_cols = {c.name: _pa().Column(None, checks=column_checks(c), nullable=True, required=False)
                    for c in spec.columns if c.name in wanted and c.name in frame.columns and column_checks(c)}
     out_cols = ["index", "column", "check", "failure_case"]
     if not schema_cols or frame.empty:
         return pd.DataFrame(columns=out_cols)
     try:
-        pa.DataFrameSchema(schema_cols, strict=False, name=table).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+        _pa().DataFrameSchema(schema_cols, strict=False, name=table).validate(frame, lazy=True)
+    except _pa().errors.SchemaErrors as exc:
         cases = exc.failure_cases
         return cases.reindex(columns=out_cols).reset_index(drop=True)
     return pd.DataFrame(columns=out_cols)
@@ -422,11 +439,11 @@ def _pandera_schema(table: Table, frame: pd.DataFrame) -> pa.DataFrameSchema:
     for col in table.columns:
         if col.name not in frame.columns:
             continue
-        columns[col.name] = pa.Column(
+        columns[col.name] = _pa().Column(
             None, checks=column_checks(col), nullable=col.nullable, unique=col.unique, required=False
         )
     unique = list(table.key) if len(table.key) > 1 and set(table.key) <= set(frame.columns) else None
-    return pa.DataFrameSchema(columns, unique=unique, strict=False, name=table.name)
+    return _pa().DataFrameSchema(columns, unique=unique, strict=False, name=table.name)
 
 
 _KIND_DTYPE_TEST: dict[str, Callable[[pd.Series], bool]] = {
@@ -502,7 +519,7 @@ def _check_table(table: Table, frame: pd.DataFrame) -> list[dict]:
     schema = _pandera_schema(table, frame)
     try:
         schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except _pa().errors.SchemaErrors as exc:
         cases = exc.failure_cases
         for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
             column = table.name if pd.isna(column) else column

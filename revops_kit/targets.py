@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 import warnings
+from contextlib import contextmanager
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from .catalog import cumulative_kpis, get_kpi, list_kpis
+from .catalog import LONG_COLUMNS, compute_kpis, cumulative_kpis, get_kpi, list_kpis
 from .errors import RevOpsError, RevOpsWarning, UnknownKPIError
 from .formatting import UNKNOWN, format_change, format_points, format_value
 from .periods import PeriodLike, as_period
@@ -68,6 +70,8 @@ __all__ = [
     "weakest_areas",
     "diagnosis",
     "account_risk",
+    "shared_kpi_results",
+    "kpi_result",
 ]
 
 def __getattr__(name: str):
@@ -183,6 +187,55 @@ def elapsed_fraction(period: PeriodLike, as_of) -> float:
     return float(min(max((t - p.start).days / total, 0.0), 1.0))
 
 
+# ---------------------------------------------------------------------- shared KPI results
+_SHARED = threading.local()
+
+
+@contextmanager
+def shared_kpi_results():
+    """Inside the block (in this thread), :func:`kpi_result` computes each KPI once per dataset,
+    period, grouping and policy: a report's scorecard (:func:`kpi_history` over the trend periods)
+    and its KPI export (every KPI for the period and the previous one) share what they both need.
+    A shared result raises its warnings again at every use, so each caller records what it would
+    have recorded computing it."""
+    outer = getattr(_SHARED, "store", None)
+    _SHARED.store = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _SHARED.store = outer
+
+
+def kpi_result(kpi: str, data, period: PeriodLike, *, by: str | list[str] | None = None,
+               policy=None) -> tuple[pd.DataFrame | None, object]:
+    """``(frame, None)``: KPI ``kpi`` for ``period`` in long format with the extra columns
+    (``compute_kpis(..., extra_columns=True)``), or ``(None, skipped)`` when it cannot be computed
+    (the :class:`~revops_kit.catalog.SkippedKPI` naming why: a missing table or column, any data
+    error). Shared inside :func:`shared_kpi_results`."""
+    p, pol = as_period(period), get_policy(policy)
+    by_key = tuple([by] if isinstance(by, str) else (by or ()))
+
+    def compute():
+        skipped: list = []
+        frame = compute_kpis(data, p, [kpi], by=by, policy=pol, skipped=skipped, skip_errors=True,
+                             extra_columns=True)
+        return (None, skipped[0]) if skipped else (frame, None)
+
+    store = getattr(_SHARED, "store", None)
+    if store is None:
+        return compute()
+    key = (id(data), kpi, p, by_key, pol)
+    if key not in store:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = compute()
+        store[key] = (result, [(w.message, w.category, w.filename, w.lineno) for w in caught], data)
+    (frame, skipped), caught, _ = store[key]
+    for message, category, filename, lineno in caught:
+        warnings.warn_explicit(message, category, filename, lineno)
+    return (None if frame is None else frame.copy()), skipped
+
+
 # ---------------------------------------------------------------------- history
 def _group_label(segment) -> str:
     return "all" if segment is None or pd.isna(segment) or str(segment) == "" else f"segment={segment}"
@@ -219,19 +272,19 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                                  "n_unknown": 0.0, "note": "outside the data"})
                     break
                 try:
-                    kpi = get_kpi(k)
+                    get_kpi(k)
                 except UnknownKPIError as exc:
                     rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
                                  "n_unknown": 0.0, "note": str(exc)})
                     break
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", RevOpsWarning)
-                    try:
-                        frame = kpi.compute(data, q, by=by, policy=pol, extra_columns=True)
+                    frame, skipped = kpi_result(k, data, q, by=by, policy=pol)
+                    if frame is not None:
                         note = "; ".join(dict.fromkeys(str(w.message) for w in caught
                                                        if issubclass(w.category, RevOpsWarning)))
-                    except RevOpsError as exc:
-                        frame, note = None, str(exc)
+                    else:
+                        note = skipped.reason
                 if frame is None:
                     if by is None:
                         rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,

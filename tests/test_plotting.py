@@ -165,3 +165,24 @@ def test_waterfall_step_of_unknown_amount_is_labelled_unknown_not_drawn_as_zero(
     assert len(bars) == 3
     won = bars[1]
     assert (won.get_y(), won.get_height()) == (600.0, 400.0)
+
+
+def test_house_style_is_seaborn_whitegrid_without_importing_seaborn():
+    """set_style sets exactly what seaborn's set_theme(style="whitegrid", palette=PALETTE, rc=...)
+    set before (reference: seaborn itself), except seaborn's default colormap ``rocket``, which
+    only exists once seaborn is imported and no house figure uses."""
+    import seaborn as sns
+
+    from revops_kit.plotting._core import HOUSE_RC, PALETTE
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        sns.set_theme(style="whitegrid", palette=PALETTE, rc=HOUSE_RC)
+        reference = dict(matplotlib.rcParams)
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        rk.plotting.set_style()
+        ours = dict(matplotlib.rcParams)
+    differ = {k for k in reference if k != "image.cmap" and reference[k] != ours[k]}
+    assert not differ, {k: (reference[k], ours[k]) for k in differ}
+    assert ours["image.cmap"] == matplotlib.rcParamsDefault["image.cmap"]

@@ -465,3 +465,36 @@ def test_every_dimension_module_registers_its_checks(dirty):
     assert all(c.endswith(":not_blank") for c in by_dim["completeness"])
     with pytest.raises(ValueError, match="unknown data-quality dimension 'accuracy'"):
         registry.register_checks("accuracy")
+
+
+def test_shared_check_runs_equal_fresh_runs(dirty):
+    """Every check runs once per dataset, period, config and policy and is shared by all the dq
+    functions (the six dimension KPIs, the score, the trend): what they return is exactly what a
+    fresh run of the checks gives, for every dimension alone and all together."""
+    from revops_kit.quality.checks import checks_for
+    from revops_kit.quality.config import DEFAULT_QUALITY, DIMENSIONS
+    from revops_kit.quality.context import CheckContext
+    from revops_kit.quality.run import QualityRun, outcome_memo
+
+    p = rk.Period.parse("2025-Q1")
+    policy = rk.get_policy("default")
+
+    def fresh(dims):
+        ctx = CheckContext(dirty, p, DEFAULT_QUALITY, policy)
+        results = [(c, o) for c in checks_for(dirty, dims) for o in [c.run(ctx)]
+                   if o is not None and len(o.rows)]
+        return QualityRun(p, ctx, results).checks
+
+    everything = rk.dq_checks(dirty, p)
+    pd.testing.assert_frame_equal(everything, fresh(DIMENSIONS))
+    memo = outcome_memo(dirty, p, DEFAULT_QUALITY, policy)
+    assert len(memo.by_id) == len(checks_for(dirty))  # all ran, once
+    for dim in DIMENSIONS:
+        pd.testing.assert_frame_equal(rk.dq_checks(dirty, p, dimensions=[dim]), fresh([dim]))
+    assert outcome_memo(dirty, p, DEFAULT_QUALITY, policy) is memo
+    # the returned frames are copies: editing one does not change the next answer
+    everything.loc[:, "failed"] = -1
+    pd.testing.assert_frame_equal(rk.dq_checks(dirty, p), fresh(DIMENSIONS))
+    # a replaced table is a different dataset: the checks run again on it
+    changed = rk.from_frames({**dirty.tables(), "leads": dirty.leads.iloc[:-1]}, source="dirty", validate=False)
+    assert outcome_memo(changed, p, DEFAULT_QUALITY, policy) is not memo

@@ -239,3 +239,48 @@ def test_notebooks_run_in_their_folder_and_the_callers_cwd_stays(tmp_path, tiny_
                         progress=False)
     assert os.getcwd() == before
     assert all((folder / f"1{i}_cwd.html").exists() for i in range(3))
+
+
+def test_notebooks_sharing_a_kernel_start_from_a_new_kernels_state(tmp_path, tiny_dir):
+    """With one worker, the notebooks run one after another in the same kernel: each starts with an
+    empty namespace and execution count 1, as in a kernel of its own, and a notebook that failed
+    leaves nothing behind for the next; the executed copies are those of separate kernels."""
+    pid_file = tmp_path / "pid"
+    first = _notebook(tmp_path / "10_first.ipynb",
+                      f"leftover = 41\nimport os\npid = os.getpid()\nopen({str(pid_file)!r}, 'w').write(str(pid))")
+    bad = _notebook(tmp_path / "20_bad.ipynb", "also_leftover = 1\nraise RuntimeError('boom')")
+    check = _notebook(tmp_path / "30_check.ipynb",
+                      "assert 'leftover' not in dir() and 'also_leftover' not in dir() and 'pid' not in dir()\n"
+                      f"import os\nassert open({str(pid_file)!r}).read() == str(os.getpid())  # the same kernel")
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError) as info:
+        run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[first, bad, check], progress=False, jobs=1)
+    assert [n for n, _ in info.value.failures] == ["20_bad.ipynb"]
+    failed = out / "2024-Q1.failed"
+    for name in ("10_first", "20_bad", "30_check"):
+        nb = nbformat.read(failed / f"{name}.ipynb", as_version=4)
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code" and c.execution_count]
+        assert counts == list(range(1, len(counts) + 1)), (name, counts)
+    assert (failed / "30_check.html").exists()  # its assertion held
+
+
+def test_a_kernel_that_dies_keeps_its_outputs_and_the_next_notebook_gets_a_new_one(tmp_path, tiny_dir):
+    """A notebook whose kernel dies fails with its executed copy (the outputs it had); the next
+    notebook of the same worker runs in a new kernel."""
+    dies = tmp_path / "10_dies.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('period = "2024-Q1"\ndata = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('before the end')"),
+        nbformat.v4.new_code_cell("import os\nos._exit(1)"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, dies)
+    after = _notebook(tmp_path / "20_after.ipynb", "x = 1")
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError) as info:
+        run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[dies, after], progress=False, jobs=1)
+    assert [n for n, _ in info.value.failures] == ["10_dies.ipynb"]
+    failed = out / "2024-Q1.failed"
+    kept = nbformat.read(failed / "10_dies.ipynb", as_version=4)
+    assert "before the end" in json.dumps(kept.cells[2].outputs)  # injected parameters are cell 1
+    assert (failed / "20_after.html").exists()

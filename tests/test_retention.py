@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import revops_kit as rk
@@ -177,6 +177,28 @@ def test_golden_lifetimes_and_kaplan_meier():
     assert summary.loc[0, "median_months"] == 12 and summary.loc[0, "churn_events"] == 3
     assert summary.loc[0, "survival_6m"] == pytest.approx(6 / 7, rel=1e-12)
     assert np.isnan(summary.loc[0, "survival_24m"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=1, max_size=60))
+def test_kaplan_meier_equals_statsmodels(obs):
+    """The Kaplan-Meier curve and Greenwood standard errors are exactly those of statsmodels'
+    SurvfuncRight (the reference implementation the survival curves used before), ties,
+    censoring at event times and a curve that falls to 0 included."""
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from revops_kit.cohorts import _kaplan_meier
+
+    time = np.array([t for t, _ in obs], dtype=float)
+    status = np.array([e for _, e in obs], dtype=float)
+    assume(status.any())  # statsmodels needs at least one event
+    ref = SurvfuncRight(time, status)
+    times, surv, se, n, d = _kaplan_meier(time, status)
+    np.testing.assert_array_equal(times, ref.surv_times)
+    np.testing.assert_array_equal(surv, ref.surv_prob)
+    np.testing.assert_array_equal(se, ref.surv_prob_se)
+    np.testing.assert_array_equal(n, ref.n_risk)
+    np.testing.assert_array_equal(d, ref.n_events)
 
 
 def test_survival_by_segment_on_the_sample_orders_segments(sample):

@@ -97,3 +97,64 @@ def test_import_does_not_load_the_models():
             "print(sorted(m for m in ('statsmodels', 'scipy.stats', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_notebooks_of_one_kernel_share_the_cached_dataset(tmp_path, monkeypatch):
+    """In a kernel, each notebook's open_report reads the report's cache once per version of the
+    file and reuses the loaded dataset; when the report rewrites the file with the frames it
+    computed meanwhile (scorecard, data-quality pass rates), the loaded dataset takes them over."""
+    from revops_kit.views.context import CACHE_ENV, _cache_key
+
+    data_dir = str(write_tables(tmp_path / "tiny", TINY).resolve())
+    parent = rk.open_report(data_dir, "2024-Q1", setup=False)
+    cache = tmp_path / "context.pkl"
+    key = _cache_key(data_dir, "2024-Q1", "default", "USD", 1)
+    parent.save(cache, key)
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    first = rk.open_report(data_dir, "2024-Q1", setup=False)
+    second = rk.open_report(data_dir, "2024-Q1", setup=False)
+    assert second.data is first.data and second is not first and second.notes is not first.notes
+    # the report computes shared frames and rewrites the cache
+    checks = rk.dq_checks(parent.data, "2024-Q1", policy=parent.policy)
+    parent.precompute("answer", lambda: pd.DataFrame({"x": [42]}))
+    parent.save(cache, key)
+    third = rk.open_report(data_dir, "2024-Q1", setup=False)
+    assert third.data is first.data
+    assert third.shared("answer", lambda: None)["x"].tolist() == [42]
+    calls = []
+    monkeypatch.setattr("revops_kit.quality.run.run_checks", lambda *a, **k: calls.append(1))
+    pd.testing.assert_frame_equal(rk.dq_checks(third.data, "2024-Q1", policy=third.policy), checks)
+    assert not calls  # the report's pass rates, not a new run
+    # a frame whose computation warned is not shared: the notebook computes it, with its warning
+    assert not parent.precompute("noisy", lambda: warnings.warn("careful") or pd.DataFrame())
+    assert "noisy" not in parent._shared
+
+
+def test_caches_keep_only_values_that_warned_nothing():
+    """A cached intermediate whose computation warned is computed again by the next caller, who
+    then sees the warning too; a notice about a library version does not stop caching and still
+    reaches the caller."""
+    from revops_kit._common import frame_cache
+
+    frame = pd.DataFrame({"a": [1]})
+    calls = []
+
+    def noisy():
+        calls.append(1)
+        warnings.warn("about the data", UserWarning)
+        return len(calls)
+
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="about the data"):
+            frame_cache("noisy", (frame,), (), noisy)
+    assert len(calls) == 4  # per caller: the recorded run, then the one whose warning reaches it
+
+    def versioned():
+        calls.append(1)
+        warnings.warn("a future version", FutureWarning)
+        return "v"
+
+    with pytest.warns(FutureWarning):
+        assert frame_cache("versioned", (frame,), (), versioned) == "v"
+    n = len(calls)
+    assert frame_cache("versioned", (frame,), (), versioned) == "v" and len(calls) == n  # cached

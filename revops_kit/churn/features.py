@@ -59,7 +59,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._common import to_reporting_currency
+from .._common import kept_if_quiet, to_reporting_currency
 from ..errors import MissingTableError, PeriodError
 from ..policies import DEFAULT_POLICY, MetricPolicy
 
@@ -451,8 +451,17 @@ def build_features(data, as_of, *, policy: MetricPolicy = DEFAULT_POLICY) -> pd.
     """
     if data.subscriptions is None:
         data.require("subscriptions", what="churn features")
-    frames = [_features_one(data, d, policy) for d in _as_dates(as_of)]
+    frames = [_features_at(data, d, policy) for d in _as_dates(as_of)]
     return pd.concat(frames, ignore_index=True)
+
+
+def _features_at(data, as_of: pd.Timestamp, policy: MetricPolicy) -> pd.DataFrame:
+    """The features of one cut-off, built once per dataset, date and policy (a backtest, its refit
+    and the accounts-at-risk model of a report build the same cut-offs), unless they warned."""
+    if not hasattr(data, "derived"):
+        return _features_one(data, as_of, policy)
+    key, frames = ("churn_features", as_of, policy), tuple(data.tables().values())
+    return kept_if_quiet(lambda b: data.derived(key, frames, b), lambda: _features_one(data, as_of, policy))
 
 
 def _labels(data, frame: pd.DataFrame, horizon_months: int, policy: MetricPolicy) -> pd.Series:

@@ -111,6 +111,7 @@ class _Cache:
         self.opportunities, self.tl, self.types, self.history = opportunities, tl, types, history
         self.fx_rates, self.policy = fx_rates, policy
         self._snap: dict = {}
+        self._rows: dict = {}
         codes, uniques = pd.factorize(tl["opportunity_id"], sort=False)
         self._ids = pd.Index(uniques)
         day = tl["at"].to_numpy(dtype="datetime64[D]").astype("int64")
@@ -126,6 +127,21 @@ class _Cache:
             self._snap[key] = _snapshot(self.opportunities, self.tl, key, self.types, history=self.history,
                                         fx_rates=self.fx_rates, policy=self.policy)
         return self._snap[key]
+
+    def training_rows(self, at) -> pd.DataFrame | None:
+        """The snapshot at ``at`` as training rows (``snapshot`` = ``at``) without the outcome
+        window, which differs between fits; ``None`` for an empty snapshot. Memoised: the fits of a
+        comparison or calibration train on mostly the same month-start snapshots."""
+        key = pd.Timestamp(at)
+        if key not in self._rows:
+            snap = self.snapshot(key)
+            part = None
+            if len(snap):
+                part = snap[["opportunity_id", "amount", "stage_entered", "stage", "close_date"]
+                            + [c for c in ("source", "type") if c in snap.columns]].copy()
+                part["snapshot"] = key
+            self._rows[key] = part
+        return self._rows[key]
 
     def outcomes_at(self, ids: pd.Series, ends) -> np.ndarray:
         """Outcome of each opportunity ``ids[i]`` as it stood at ``ends[i]`` (last state dated
@@ -257,19 +273,10 @@ def fit_win_probability(opportunities: pd.DataFrame, history: pd.DataFrame | Non
         raise RevOpsError(f"pipeline forecast: no snapshot before as_of {as_of.date()} has a complete "
                           f"{window_days}-day outcome window (opportunities start "
                           f"{created_min.date()}); forecast a later period")
-    rows = []
-    for t in snaps:
-        snap = _cache.snapshot(t)
-        if not len(snap):
-            continue
-        end = t + window
-        part = snap[["opportunity_id", "amount", "stage_entered", "stage", "close_date"]
-                    + [c for c in ("source", "type") if c in snap.columns]].copy()
-        part["snapshot"] = t
-        part["window_end"] = end
-        part["won"] = (_cache.outcomes_at(part["opportunity_id"], end) == "won").astype(int)
-        rows.append(part)
-    train = pd.concat(rows, ignore_index=True)
+    train = pd.concat([part for part in map(_cache.training_rows, snaps) if part is not None],
+                      ignore_index=True)
+    train["window_end"] = train["snapshot"] + window
+    train["won"] = (_cache.outcomes_at(train["opportunity_id"], train["window_end"]) == "won").astype(int)
     amounts = train["amount"].dropna()
     bands = np.unique(np.quantile(amounts, [0.25, 0.5, 0.75])) if len(amounts) else np.array([0.0])
     feats = _features(train, train["snapshot"], train["window_end"], bands)

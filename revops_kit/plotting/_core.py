@@ -22,15 +22,47 @@ __all__ = ["set_style", "MoneyFormatter", "money_axis", "count_axis", "percent_a
 PALETTE = ["#1f5aa6", "#e07b39", "#3a9d5d", "#c0392b", "#7d5ba6", "#8c6d31", "#17becf", "#7f7f7f"]
 POSITIVE, NEGATIVE, TOTAL = "#3a9d5d", "#c0392b", "#1f5aa6"
 
-def set_style() -> None:
-    """Apply the house plot style (seaborn whitegrid, readable sizes, fixed palette)."""
-    import seaborn as sns
+#: seaborn's ``set_theme(style="whitegrid")`` (context ``notebook``, font ``sans-serif``) as plain
+#: rcParams, so that setting the style does not import seaborn (which imports scipy.stats: ~0.6 s
+#: in every report kernel). ``tests/test_plotting.py`` checks it against seaborn itself. Left
+#: out: seaborn's default colormap ``rocket`` (registered by importing seaborn); every house
+#: figure names its colormap.
+_SEABORN_WHITEGRID = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.facecolor": "white", "axes.grid": True,
+    "axes.labelcolor": ".15", "axes.labelsize": 12, "axes.linewidth": 1.25,
+    "axes.spines.bottom": True, "axes.spines.left": True, "axes.spines.right": True,
+    "axes.spines.top": True, "axes.titlesize": 12, "figure.facecolor": "white",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 12, "grid.color": ".8", "grid.linestyle": "-", "grid.linewidth": 1,
+    "legend.fontsize": 11, "legend.title_fontsize": 12, "lines.linewidth": 1.5, "lines.markersize": 6,
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
+    "patch.linewidth": 1, "text.color": ".15",
+    "xtick.bottom": False, "xtick.color": ".15", "xtick.direction": "out", "xtick.labelsize": 11,
+    "xtick.major.size": 6, "xtick.major.width": 1.25, "xtick.minor.size": 4, "xtick.minor.width": 1,
+    "xtick.top": False,
+    "ytick.color": ".15", "ytick.direction": "out", "ytick.labelsize": 11, "ytick.left": False,
+    "ytick.major.size": 6, "ytick.major.width": 1.25, "ytick.minor.size": 4, "ytick.minor.width": 1,
+    "ytick.right": False,
+}
 
-    sns.set_theme(style="whitegrid", palette=PALETTE, rc={
-        "figure.figsize": (9, 4.2), "figure.dpi": 100, "savefig.dpi": 100,
-        "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
-        "svg.hashsalt": "revops-kit", "text.usetex": False,
-    })
+#: The house settings on top of the whitegrid theme.
+HOUSE_RC = {
+    "figure.figsize": (9, 4.2), "figure.dpi": 100, "savefig.dpi": 100,
+    "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
+    "svg.hashsalt": "revops-kit", "text.usetex": False,
+}
+
+
+def set_style() -> None:
+    """Apply the house plot style (seaborn's whitegrid theme, readable sizes, fixed palette)."""
+    from cycler import cycler
+    from matplotlib import rcParams
+    from matplotlib.colors import to_rgb
+
+    rcParams.update(_SEABORN_WHITEGRID)
+    rcParams["axes.prop_cycle"] = cycler("color", [to_rgb(c) for c in PALETTE])
+    rcParams.update(HOUSE_RC)
 
 def plain_text(value) -> str:
     """Data text safe for matplotlib (no mathtext interpretation of ``$``)."""

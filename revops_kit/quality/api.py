@@ -10,8 +10,7 @@ from ..periods import PeriodLike, as_period
 from ..policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from .checks import checks_for
 from .config import DEFAULT_QUALITY, DIMENSIONS, DQ_WEIGHTS, QualityConfig
-from .context import CheckContext
-from .run import examples_frame, failing_rows_of, run_checks, unknown_check_error
+from .run import checks_frame, outcome_memo, examples_frame, failing_rows_of, run_checks, unknown_check_error
 from .scoring import (
     aggregate_checks, check_weights, costs_frame, offenders_frame, score_frame, scorecard_frame,
     summary_frame, trend_rows, worst_frame,
@@ -51,7 +50,7 @@ def dq_checks(data, period: PeriodLike, *, dimensions: Iterable[str] = DIMENSION
         Columns ``check, dimension, table, column, description, crm, checked, failed, passed,
         value``; ``check`` is the id to pass to :func:`dq_failing_rows`.
     """
-    return run_checks(data, period, config, policy, dimensions).checks
+    return checks_frame(data, period, config, policy, dimensions)
 
 
 def dq_failing_rows(data, period: PeriodLike, check: str, *, config: QualityConfig = DEFAULT_QUALITY,
@@ -74,8 +73,7 @@ def dq_failing_rows(data, period: PeriodLike, check: str, *, config: QualityConf
     checks = {c.id: c for c in checks_for(data)}
     if check not in checks:
         raise unknown_check_error(data, check)
-    ctx = CheckContext(data, as_period(period), config, get_policy(policy))
-    out = checks[check].run(ctx)
+    out = outcome_memo(data, as_period(period), config, get_policy(policy)).outcome(checks[check])
     if out is None:
         return pd.DataFrame()
     return failing_rows_of(checks[check], out)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._common import frame_cache, kept_if_quiet, quiet
 from ..periods import Period, as_period
 from ..policies import get_policy
 from .checks import Check, Outcome, checks_for
@@ -14,7 +15,7 @@ from .config import CHECK_COLUMNS, DIMENSIONS, UnknownCheckError
 from .context import CheckContext
 
 __all__ = [
-    "QualityRun", "run_checks", "failing_rows_of", "unknown_check_error", "examples_frame",
+    "QualityRun", "run_checks", "checks_frame", "outcome_memo", "failing_rows_of", "unknown_check_error", "examples_frame",
     "with_detail",
 ]
 
@@ -40,17 +41,62 @@ class QualityRun:
         self.checks = pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
+class _Outcomes:
+    """The outcome of each check already run on one dataset for one period, config and policy,
+    with the :class:`CheckContext` they share (its scopes and duplicate clusters)."""
+
+    def __init__(self, data, p: Period, config, policy):
+        self.ctx = CheckContext(data, p, config, policy)
+        self.by_id: dict = {}
+
+    def outcome(self, check: Check):
+        if check.id in self.by_id:
+            return self.by_id[check.id]
+        out, ok = quiet(lambda: check.run(self.ctx))
+        if not ok:  # a check that warned runs again for each caller, so each sees its warnings
+            return check.run(self.ctx)
+        self.by_id[check.id] = out
+        return out
+
+
+def outcome_memo(data, p: Period, config, policy) -> _Outcomes:
+    """The memo of check outcomes of ``data`` for ``p``, ``config`` and ``policy``: every check
+    runs once per dataset and period however many public functions (the six dimension KPIs, the
+    score, the summary, the trend, a report's scorecard) ask for it. It lives with the dataset's
+    frames (see :func:`revops_kit._common.frame_cache`) and is rebuilt when a table is replaced."""
+    frames = tuple(data.tables().values()) if hasattr(data, "tables") else ()
+    if not frames:
+        return _Outcomes(data, p, config, policy)
+    return frame_cache("dq_outcomes", frames, (p, config, policy), lambda: _Outcomes(data, p, config, policy))
+
+
 def run_checks(data, period, config, policy, dimensions=DIMENSIONS) -> QualityRun:
-    """Run every applicable check of ``dimensions`` for ``period`` once (checks with nothing in scope are left out)."""
+    """Run every applicable check of ``dimensions`` for ``period`` (checks with nothing in scope are
+    left out). Each check runs once per dataset, period, config and policy: later runs, of any
+    dimensions, reuse its outcome."""
     p = as_period(period)
-    ctx = CheckContext(data, p, config, get_policy(policy))
+    memo = outcome_memo(data, p, config, get_policy(policy))
     results = []
     for check in checks_for(data, dimensions):
-        outcome = check.run(ctx)
+        outcome = memo.outcome(check)
         if outcome is None or len(outcome.rows) == 0:
             continue
         results.append((check, outcome))
-    return QualityRun(p, ctx, results)
+    return QualityRun(p, memo.ctx, results)
+
+
+def checks_frame(data, period, config, policy, dimensions=DIMENSIONS) -> pd.DataFrame:
+    """``run_checks(...).checks`` (a copy), kept with the dataset (:meth:`RevOpsData.derived`) so
+    that it travels with it: a report's notebooks receive the pass rates the report computed for
+    its scorecard instead of running the checks of every trend period again."""
+    p = as_period(period)
+    pol = get_policy(policy)
+    dims = tuple(dimensions)
+    build = lambda: run_checks(data, p, config, pol, dims).checks  # noqa: E731
+    if not hasattr(data, "derived"):
+        return build()
+    key, frames = ("dq_checks", p, config, pol, dims), tuple(data.tables().values())
+    return kept_if_quiet(lambda b: data.derived(key, frames, b), build).copy()
 
 
 def failing_rows_of(check: Check, out: Outcome) -> pd.DataFrame:

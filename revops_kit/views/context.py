@@ -250,6 +250,20 @@ class ReportContext:
             self._shared[name] = build()
         return self._shared[name]
 
+    def precompute(self, name: str, build) -> bool:
+        """Compute the shared frame ``name`` now (the report process does it before the notebooks
+        that show it start) unless computing it warned: then the notebook computes it itself and
+        its warnings reach its page's data notes (see :func:`revops_kit._common.quiet`). True when
+        the frame is shared."""
+        from .._common import quiet
+
+        if name in self._shared:
+            return True
+        value, ok = quiet(build)
+        if ok:
+            self._shared[name] = value
+        return ok
+
     def headline(self, kpis: Iterable[str]) -> pd.DataFrame:
         """The period's values of the ``kpis`` whose tables the dataset has (long format), or a
         note naming what is missing when none can be computed."""
@@ -327,17 +341,45 @@ class ReportContext:
         path = os.environ.get(CACHE_ENV)
         if not path or not Path(path).is_file():
             return None
-        try:
-            with open(path, "rb") as fh:
-                state = pickle.load(fh)
-        except Exception:  # a cache that cannot be read is ignored: load normally
-            return None
-        if state.get("key") != key:
+        state = _cached_state(path)
+        if state is None or state.get("key") != key:
             return None
         ctx = cls(state["data"], state["period"], policy=state["policy"], currency=state["currency"],
                   as_of=state["as_of"], fiscal_year_start=state["fys"], data_ref=state["data_ref"])
         ctx._shared = state.get("shared", {})
         return ctx
+
+
+#: The cache file last read in this process, by path: (file signature, state). The report runs its
+#: notebooks one after another in a few kernels; the notebooks of one kernel share the loaded
+#: dataset object, so the intermediates cached on its frames (month grid, opportunity timeline,
+#: churn features, data-quality outcomes ...) are built once per kernel, not once per notebook.
+#: Each notebook still gets a context of its own (its page's notes and views).
+_STATE: dict[str, tuple] = {}
+
+
+def _cached_state(path: str) -> dict | None:
+    """The state in the cache file ``path``, read once per version of the file. When the report
+    rewrote the file (adding the frames it computed for the notebooks: the scorecard ...), the
+    dataset already loaded stays, and takes over the new frames."""
+    try:
+        st = os.stat(path)
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+        hit = _STATE.get(path)
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+    except Exception:  # a cache that cannot be read is ignored: load normally
+        return None
+    if hit is not None and hit[1].get("key") == state.get("key"):
+        old = hit[1]
+        old["data"].adopt_derived(state["data"])
+        for name, frame in state.get("shared", {}).items():
+            old.setdefault("shared", {}).setdefault(name, frame)
+        state = old
+    _STATE[path] = (sig, state)
+    return state
 
 
 def _in_notebook() -> bool:

@@ -7,9 +7,12 @@ import pandas as pd
 from ..io import validation_summary
 from ._base import ContextView
 
-__all__ = ["OverviewView", "OVERVIEW_HEADLINE"]
+__all__ = ["OverviewView", "OVERVIEW_HEADLINE", "VALIDATION"]
 
 OVERVIEW_HEADLINE = ("customers_active", "mrr", "arr")
+
+#: The name of the validation summary among the report's shared frames.
+VALIDATION = "validation_summary"
 
 
 class OverviewView(ContextView):
@@ -23,7 +26,9 @@ class OverviewView(ContextView):
 
     @property
     def validation(self) -> pd.DataFrame:
-        return self._get("validation", (), lambda: validation_summary(self.data))
+        """:func:`~revops_kit.io.validation_summary` of the dataset: computed once per report, by
+        the report process that validated it (see :meth:`ReportContext.precompute`)."""
+        return self._get("validation", (), lambda: self.ctx.shared(VALIDATION, lambda: validation_summary(self.data)))
 
     @property
     def trend(self) -> pd.DataFrame:
