@@ -619,11 +619,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
                out: str | Path = "reports", policy: str = "default", as_of: str | None = None,
                currency: str = "USD", fiscal_year_start: int = 1, jobs: int = 1,
                notebooks: list[Path] | None = None, progress: bool = True,
-<<<<<<< HEAD
-               engine: str | None = None) -> Path:
-=======
-               reuse_kernels: bool = True) -> Path:
->>>>>>> speed
+               engine: str | None = None, reuse_kernels: bool = True) -> Path:
     """Run the report for ``period`` and return the report folder.
 
     The dataset is loaded, validated and put in the reporting currency once
@@ -640,21 +636,18 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         Parent folder of the per-period report folders.
     jobs : int
         Notebooks executed in parallel.
-<<<<<<< HEAD
     engine : {"auto", "pandas", "sql"} or None
         ``"sql"`` keeps subscriptions in the database (``rk.load(..., engine="sql")``): each
         notebook kernel reopens the table and computes the month grid and its KPIs there; what
         needs the rows in memory is a data note, and ``kpis.csv`` leaves it out (listed in the
         index and ``manifest.json`` ``kpis_skipped``). ``manifest.json`` ``sql_engine`` counts
         the rows every process fetched from the subscriptions table.
-=======
     reuse_kernels : bool
         Run each worker's notebooks one after another in one kernel, reset to a new kernel's state
         before each notebook (empty namespace, execution count 1; the imported modules stay), instead
         of starting a kernel per notebook: the executed notebooks are the same, and the report
         saves the kernel start and the imports of every notebook but the first of each worker.
         ``False`` gives each notebook a kernel of its own.
->>>>>>> speed
 
     Raises
     ------
