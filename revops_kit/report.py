@@ -163,7 +163,7 @@ th{background:#f0f2f5}td:first-child,th:first-child{text-align:left}img{max-widt
 h1{font-size:22px}h2{font-size:18px;border-bottom:2px solid #1f5aa6;padding-bottom:3px;margin-top:28px}
 pre{background:#f4f4f4;padding:8px;overflow-x:auto;font-size:12px}.muted{color:#6b7785;font-size:12px}
 .good{color:#2e7d32}.warn{color:#b26a00}.bad{color:#c62828}
-.rk-scorecard td{white-space:nowrap}.rk-scorecard td:first-child{white-space:normal}.jp-RenderedHTMLCommon{overflow-x:auto}
+.rk-scorecard{display:block;overflow-x:auto;max-width:100%}.rk-scorecard td{white-space:nowrap}.rk-scorecard td:first-child,.rk-scorecard td:last-child{white-space:normal}.jp-RenderedHTMLCommon{overflow-x:auto}
 footer{max-width:1100px;margin:0 auto;padding:10px 28px;color:#6b7785;font-size:12px}
 """
 
