@@ -521,7 +521,8 @@ def test_report_engine_sql_against_postgres(postgres_url, sample, tmp_path,  # n
                        ("60_finance", "Customer lifetimes (survival): not computed"),
                        ("70_data_quality", "The data-quality checks: not computed")):
         assert note in (folder / f"{page}.html").read_text(encoding="utf-8"), page
-    assert fetched["processes"] >= 5
+    # the parent and both -j 2 workers' kernels (each runs its notebooks in one reused kernel)
+    assert fetched["processes"] >= 3
     # aggregates only: a few hundred rows in all (months x groups, cohorts x ages), none larger
     # than a 24-month x segment series, against the 5,000+ subscription periods
     assert fetched["rows_fetched"] < 1_000, fetched

@@ -148,7 +148,8 @@ def test_evolution_step_without_any_known_amount_is_nan_not_zero():
     value, missing = _by_step(ev, "value"), _by_step(ev, "n_missing_amount")
     for step, n in (("created", 5), ("won", 1), ("lost", 2), ("ending", 2)):
         assert np.isnan(value[step]) and missing[step] == n, step
-    assert value["reopened"] == 0.0  # no movement at all is a true 0
+    assert value["starting"] == 0.0  # no movement at all is a true 0
+    assert np.isnan(value["reopened"])  # without opportunity_history re-opens cannot be seen
     assert (ev["cents"] == 0).all()
 
 
