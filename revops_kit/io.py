@@ -5,6 +5,14 @@ file is absent). Every column is read as text first and then parsed by its kind 
 nothing is coerced behind your back: a value that does not parse is a schema failure naming the
 table, column and row, and a value that was repaired (``"$1,200"`` read as ``1200``) is listed in
 ``data.notes``. No row is ever dropped.
+
+Size
+----
+Over 600 lines because it holds the three things every load path meets: :class:`RevOpsData` (the
+dataset and its derived-frame cache), :func:`load` (the one public entry, folders, files,
+databases and mappings, with its full docstring) and ``_assemble``, the only place a
+``RevOpsData`` is built and validated. The readers of each format are in :mod:`parsing` and
+:mod:`adapters`; moving ``RevOpsData`` into a module of its own is the next split if it grows.
 """
 
 from __future__ import annotations

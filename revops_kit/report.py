@@ -113,10 +113,35 @@ def kpi_table(data: RevOpsData, period: Period, *, policy=None, by: str | None =
     return out[KPI_COLUMNS].sort_values(["kpi", "group"], kind="stable").reset_index(drop=True)
 
 
-def write_kpis(table: pd.DataFrame, folder: Path) -> None:
-    """Write ``kpis.csv`` and ``kpis.json`` deterministically (sorted rows, fixed float format)."""
+def write_kpis(table: pd.DataFrame, folder: Path, *, skipped: list[str] | None = None,
+               period: Period | str | None = None) -> None:
+    """Write ``kpis.csv`` and ``kpis.json`` deterministically (sorted rows, fixed float format).
+
+    A KPI named in ``skipped`` (``"kpi: reason"``, from :func:`kpi_table`) gets a row too, its
+    value empty (unknown, not 0) and the reason in the last column, ``note`` (empty for the
+    computed rows)."""
     safe = table.copy()
-    for col in ("period", "kpi", "group", "unit"):
+    safe["note"] = ""
+    if skipped:
+        from .catalog import get_kpi
+
+        label = str(period) if period is not None else (str(table["period"].iloc[0]) if len(table) else "")
+        rows = []
+        for entry in skipped:
+            kpi, _, reason = entry.partition(": ")
+            try:
+                unit = get_kpi(kpi).unit
+            except Exception:  # not a catalogue id: keep the row, unit unknown
+                unit = ""
+            rows.append({"period": label, "kpi": kpi, "group": "all", "unit": unit,
+                         "note": reason.strip() or "not computed"})
+        extra = pd.DataFrame(rows).reindex(columns=safe.columns)
+        for col in ("value", "numerator", "denominator", "target", "previous"):
+            extra[col] = extra[col].astype("float64")
+        safe = pd.concat([safe, extra], ignore_index=True).sort_values(["kpi", "group"], kind="stable")
+    table = safe.reset_index(drop=True)
+    safe = table.copy()
+    for col in ("period", "kpi", "group", "unit", "note"):
         safe[col] = safe[col].astype(object).map(neutralise_formula)
     safe.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
     records = []
@@ -138,7 +163,7 @@ th{background:#f0f2f5}td:first-child,th:first-child{text-align:left}img{max-widt
 h1{font-size:22px}h2{font-size:18px;border-bottom:2px solid #1f5aa6;padding-bottom:3px;margin-top:28px}
 pre{background:#f4f4f4;padding:8px;overflow-x:auto;font-size:12px}.muted{color:#6b7785;font-size:12px}
 .good{color:#2e7d32}.warn{color:#b26a00}.bad{color:#c62828}
-.rk-scorecard td{white-space:nowrap}.rk-scorecard td:first-child{white-space:normal}.jp-RenderedHTMLCommon{overflow-x:auto}
+.rk-scorecard{display:block;overflow-x:auto;max-width:100%}.rk-scorecard td{white-space:nowrap}.rk-scorecard td:first-child,.rk-scorecard td:last-child{white-space:normal}.jp-RenderedHTMLCommon{overflow-x:auto}
 footer{max-width:1100px;margin:0 auto;padding:10px 28px;color:#6b7785;font-size:12px}
 """
 
@@ -244,7 +269,7 @@ def _versions() -> dict[str, str]:
 _ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _quiet_kernel_manager(cwd: Path | None = None, env: dict | None = None):
+def _quiet_kernel_manager(cwd: Path | None = None):
     """A kernel manager whose kernel process writes its own log (e.g. "Kernel is running over TCP
     without encryption", "KeyboardInterrupt caught in kernel") to nowhere instead of our terminal.
     The cells' output still reaches the notebook through the kernel's messages.
@@ -252,9 +277,7 @@ def _quiet_kernel_manager(cwd: Path | None = None, env: dict | None = None):
     The kernel starts in ``cwd`` through its own process, not through papermill's ``cwd=``, which
     changes the working directory of the whole Python process: with notebooks executed in threads
     (``-j 2``) or two in-process reports at once, those changes interleave and leave the caller in
-    a temporary folder. Its numerical libraries use one thread (:data:`_ONE_THREAD`); ``env`` is
-    added to its environment (the report's context cache, for a kernel started before the
-    report set it in its own environment)."""
+    a temporary folder. Its numerical libraries use one thread (:data:`_ONE_THREAD`)."""
     import subprocess
 
     from jupyter_client.manager import AsyncKernelManager
@@ -270,11 +293,10 @@ def _quiet_kernel_manager(cwd: Path | None = None, env: dict | None = None):
             return kc if kc is not None else super().client(**kwargs)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            kenv = kw.get("env")
-            if kenv is not None:
+            env = kw.get("env")
+            if env is not None:
                 for var in _ONE_THREAD:
-                    kenv.setdefault(var, "1")
-                kenv.update(env or {})
+                    env.setdefault(var, "1")
             kw["stdout"] = subprocess.DEVNULL
             kw["stderr"] = subprocess.DEVNULL
             if cwd is not None:
@@ -326,7 +348,9 @@ class _KernelSlot:
     statsmodels costs about 1.5-2.5 s of CPU per kernel; a worker pays it once instead of once per
     notebook. Before each notebook but the first the kernel's state is reset to a new kernel's
     (:data:`_FRESH_STATE`): every notebook starts from an empty namespace and execution count 1,
-    as in a kernel of its own. A kernel that died is replaced by a new one.
+    as in a kernel of its own. A kernel that died is replaced by a new one. ``env`` (the report's
+    variables for its kernels, such as the context cache; filled once the data is loaded) is put
+    in the kernel's environment before each notebook: the kernel may have started before.
     """
 
     def __init__(self, cwd: Path, env: dict | None = None):
@@ -349,7 +373,7 @@ class _KernelSlot:
             self.close()
         self.cwd = cwd
         if self.km is None:
-            self.km = _quiet_kernel_manager(self.cwd, self.env)(kernel_name="python3")
+            self.km = _quiet_kernel_manager(self.cwd)(kernel_name="python3")
             self._run(self.km.start_kernel(extra_arguments=list(_KERNEL_ARGS)))
             self.runs = 0
 
@@ -381,7 +405,8 @@ class _KernelSlot:
         """A client for the next notebook, of a live kernel started in ``cwd`` and in the state of a
         new one (nbclient starts the client)."""
         self._ensure(cwd)
-        if self.runs and not self._silent(_FRESH_STATE):  # pragma: no cover - a broken kernel
+        fresh = (f"import os as _os\n_os.environ.update({dict(self.env)!r})\n" if self.env else "") + _FRESH_STATE
+        if self.runs and not self._silent(fresh):  # pragma: no cover - a broken kernel
             self.close()
             return self.client(cwd)
         self.runs += 1
@@ -651,7 +676,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
                out: str | Path = "reports", policy: str = "default", as_of: str | None = None,
                currency: str = "USD", fiscal_year_start: int = 1, jobs: int = 1,
                notebooks: list[Path] | None = None, progress: bool = True,
-               reuse_kernels: bool = True) -> Path:
+               engine: str | None = None, reuse_kernels: bool = True) -> Path:
     """Run the report for ``period`` and return the report folder.
 
     The dataset is loaded, validated and put in the reporting currency once
@@ -668,6 +693,12 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         Parent folder of the per-period report folders.
     jobs : int
         Notebooks executed in parallel.
+    engine : {"auto", "pandas", "sql"} or None
+        ``"sql"`` keeps subscriptions in the database (``rk.load(..., engine="sql")``): each
+        notebook kernel reopens the table and computes the month grid and its KPIs there; what
+        needs the rows in memory is a data note, and ``kpis.csv`` leaves it out (listed in the
+        index and ``manifest.json`` ``kpis_skipped``). ``manifest.json`` ``sql_engine`` counts
+        the rows every process fetched from the subscriptions table.
     reuse_kernels : bool
         Run each worker's notebooks one after another in one kernel, reset to a new kernel's state
         before each notebook (empty namespace, execution count 1; the imported modules stay), instead
@@ -692,38 +723,28 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
     nb_dir = NOTEBOOK_DIR
     nbs = sorted(notebooks) if notebooks is not None else sorted(nb_dir.glob("[0-9]*.ipynb"))
     order = _schedule(nbs)
-    from .views.context import CACHE_ENV
-
-    # The context cache lives in a temporary folder of its own (not in the report folder, which
-    # exists only once the data validated), known before the kernels start: the workers' kernels
-    # start, and import the package, while the data is loaded and validated.
-    cache_dir = Path(tempfile.mkdtemp(prefix="revops-context-"))
-    cache_file = cache_dir / "context.pkl"
+    # The workers' kernels start, and import the package, while the data is loaded and validated;
+    # the environment the report sets for its kernels afterwards (the context cache ...) reaches
+    # them through kernel_env.
+    kernel_env: dict = {}
     workers = _Workers(jobs, len(order), reuse_kernels=reuse_kernels, cwd=order[0].parent, warm=True,
-                       env={CACHE_ENV: str(cache_file)}) if order else None
-    old_env = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(cache_file)  # kernels started from here on inherit the environment
+                       env=kernel_env) if order else None
     try:
         return _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fiscal_year_start,
-                    out, t_start, progress, cache_file)
+                    out, t_start, progress, engine, kernel_env)
     finally:
         if workers is not None:
             workers.cancel()  # a run that failed before its notebooks: stop the kernels started
-        if old_env is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = old_env
-        shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fiscal_year_start, out,
-         t_start, progress, cache_file: Path) -> Path:
+         t_start, progress, engine, kernel_env: dict) -> Path:
     """:func:`run_report` once its workers exist (they start their kernels meanwhile)."""
     from .adapters.warehouse import is_database
-    from .views.context import _cache_key, open_report
+    from .views.context import CACHE_ENV, _cache_key, open_report
 
     ctx = open_report(data_ref, period, policy=pol, currency=currency, as_of=as_of,
-                      fiscal_year_start=fiscal_year_start, setup=False)
+                      fiscal_year_start=fiscal_year_start, setup=False, engine=engine)
     dataset, p = ctx.data, ctx.period
     if not nbs:
         raise ReportError(f"no notebooks found in {nb_dir}")
@@ -735,8 +756,14 @@ def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fi
     stale = _clean_stale(out_root)
     final = out_root / str(p)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{p}-pid{os.getpid()}-", dir=out_root))
+    cache_file = tmp / ".context.pkl"
     key = _cache_key(data_ref, str(p), pol.name, ctx.currency, fiscal_year_start)
     ctx.save(cache_file, key)
+    sql_log = _SQLFetchLog(dataset, tmp)
+    old_env = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(cache_file)  # kernels inherit the environment when they start
+    # the workers' kernels started before: they get the report's variables before each notebook
+    kernel_env.update({k: os.environ[k] for k in (CACHE_ENV, sql_log.env) if k in os.environ})
     try:
         runs: list[_NotebookRun] = []
         bar = None
@@ -806,7 +833,7 @@ def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fi
                              f"({p.start.date()} – {p.end.date()} exclusive)")
         pages = _render_pages(tmp, runs, nav, p, footer)
         table = kpi_result["table"]
-        write_kpis(table, tmp)
+        write_kpis(table, tmp, skipped=skipped, period=p)
         index_body = _index_body(p, kpi_result["score_html"], pages, skipped,
                                  [(r.name, r.error) for r in failed], data=dataset)
         title = f"RevOps report {p}" + (" — FAILED" if failed else "")
@@ -825,6 +852,7 @@ def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fi
             "kpis_skipped": skipped,
             "kpi_warnings": kpi_result.get("warnings", []),
             "load_notes": dataset.notes,
+            **sql_log.manifest(),
             "stale_folders_removed": stale,
             "seconds_total": round(time.perf_counter() - t_start, 2),
         }
@@ -847,7 +875,55 @@ def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fi
             shutil.rmtree(out_root / f"{p}.failed", ignore_errors=True)
         return final
     finally:
+        sql_log.close()
+        if old_env is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = old_env
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _SQLFetchLog:
+    """With subscriptions in a database (engine="sql"): every process of the run (this one and
+    the notebook kernels, which inherit the environment) logs the rows each query fetched, and
+    the manifest records the totals (``sql_engine``: queries, rows fetched, the largest single
+    fetch after loading, processes; the queries this process ran while loading, before the log
+    existed, are one line from its counters). Nothing happens on the pandas engine."""
+
+    def __init__(self, dataset: RevOpsData, folder: Path):
+        from .engines import is_sql
+        from .engines.sql.table import FETCH_LOG_ENV
+
+        self.env = FETCH_LOG_ENV
+        self.subs = dataset.subscriptions if is_sql(dataset.subscriptions) else None
+        self.path = folder / ".sql-fetches.tsv" if self.subs is not None else None
+        self.old = os.environ.get(self.env)
+        if self.path is not None:
+            os.environ[self.env] = str(self.path)
+            with open(self.path, "w", encoding="utf-8") as fh:  # the loading queries, as one line
+                fh.write(f"{os.getpid()}\t{self.subs.rows_fetched}\t{self.subs.queries}\n")
+
+    def manifest(self) -> dict:
+        if self.subs is None:
+            return {"engine": "pandas"}
+        lines = [line.split("\t") for line in
+                 (self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else [])]
+        single = [int(f[1]) for f in lines if len(f) == 2]  # one line per query
+        loading = [(int(f[1]), int(f[2])) for f in lines if len(f) == 3]  # rows, queries
+        return {"engine": "sql", "sql_engine": {
+            "source": self.subs.source, "rows_in_table": len(self.subs),
+            "queries": len(single) + sum(q for _, q in loading),
+            "rows_fetched": sum(single) + sum(r for r, _ in loading),
+            "largest_fetch_after_loading": max(single, default=0),
+            "processes": len({f[0] for f in lines})}}
+
+    def close(self) -> None:
+        if self.path is None:
+            return
+        if self.old is None:
+            os.environ.pop(self.env, None)
+        else:
+            os.environ[self.env] = self.old
 
 
 def _title(name: str) -> str:

@@ -36,7 +36,7 @@ from .catalog import NotGroupableError, register
 from .errors import RevOpsError
 from .periods import Period, PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
-from .engines import is_sql
+from .engines import SQLEngineUnsupported, is_sql
 from .grid import (CHURN, OPEN_MONTH, bridge_cents, group_codes, group_frame, month_grid,
                    month_number, period_grid, split_by)
 from .revenue import contract_values, mrr_bridge, revenue_backlog
@@ -481,7 +481,8 @@ def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_PO
     """Renewal rates (by count and amount, from contract terms and, when the dataset has them,
     from renewal opportunities), TCV, ACV and revenue backlog of ``period`` as one table.
 
-    ``data`` is a :class:`~revops_kit.io.RevOpsData`. Rows whose table is absent say so in
+    ``data`` is a :class:`~revops_kit.io.RevOpsData`. Rows whose table is absent, or that need
+    the subscription rows in memory while they stay in a database (``engine="sql"``), say so in
     ``note`` instead of failing. Columns: ``kpi, basis, value, numerator, denominator, note``.
     """
 
@@ -501,6 +502,16 @@ def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_PO
                      "numerator": float(r.get("numerator", np.nan)),
                      "denominator": float(r.get("denominator", np.nan)), "note": note})
 
+    in_db = "needs the subscription rows in memory (engine=sql)"
+
+    def computed(kpi, basis, build, note=""):
+        try:  # engine="sql": rows that read the subscription rows say so; the others are computed
+            frame = build()
+        except SQLEngineUnsupported:
+            add(kpi, basis, note=in_db)
+            return
+        add(kpi, basis, frame, note)
+
     for basis in ("contracts", "opportunities"):
         pol = policy.replace(renewal_basis=basis)
         if basis == "opportunities" and opps is None:
@@ -508,19 +519,24 @@ def contract_kpis(data, period: PeriodLike, *, policy: MetricPolicy = DEFAULT_PO
                 add(kpi, basis, note="needs the opportunities table")
             continue
         for kpi, amount in (("renewal_rate", False), ("renewal_rate_amount", True)):
-            add(kpi, basis, renewal_rate(subs, p, amount=amount, opportunities=opps,
-                                         policy=pol, **kw))
+            computed(kpi, basis, lambda: renewal_rate(subs, p, amount=amount, opportunities=opps,
+                                                      policy=pol, **kw))
     for source in ("opportunities", "subscriptions"):
         pol = policy.replace(contract_value_source=source)
         if source == "opportunities" and opps is None:
             add("tcv", source, note="needs the opportunities table")
             add("acv", source, note="needs the opportunities table")
             continue
-        cv = contract_values(opps, p, subscriptions=subs, policy=pol, **kw).iloc[0]
+        try:
+            cv = contract_values(opps, p, subscriptions=subs, policy=pol, **kw).iloc[0]
+        except SQLEngineUnsupported:
+            add("tcv", source, note=in_db)
+            add("acv", source, note=in_db)
+            continue
         note = f"{int(cv['contracts'])} contracts"
         add("tcv", source, pd.DataFrame({"value": [cv["tcv"]]}), note)
         add("acv", source, pd.DataFrame({"value": [cv["acv"]]}), note)
-    add("revenue_backlog", "contracts", revenue_backlog(subs, p, policy=policy, **kw))
+    computed("revenue_backlog", "contracts", lambda: revenue_backlog(subs, p, policy=policy, **kw))
     return pd.DataFrame(rows)
 
 

@@ -6,6 +6,13 @@ lazily, plus the cross-table checks (orphan ids, ``end_date > start_date`` ...) 
 single-frame schemas cannot express, and raises one :class:`~revops_kit.errors.SchemaError` that
 lists every failing table, column, check and up to five offending rows.
 
+Size
+----
+Over 600 lines because about half of it is the data model itself: the 14 table declarations, a
+screen each, which a user reads to learn what a column means and which checks it carries. They
+stay beside the code that turns them into pandera checks so that a declaration and its
+enforcement are read (and changed) together.
+
 Row numbers in messages are 1-based data rows of the source file (the header is not counted), so
 "row 3" is the third record under the header.
 

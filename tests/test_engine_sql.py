@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -393,3 +394,149 @@ def test_cli_kpis_engine_sql_against_postgres(postgres_url, sample):  # noqa: F8
         ctx.__exit__(None, None, None)
     assert got == pytest.approx(want.to_dict(), rel=0, abs=1e-9)
     assert "computed there" in res.stderr
+
+
+# ---------------------------------------------------------------------- the report on engine="sql"
+def test_handle_travels_to_another_process_as_how_to_reopen_it(tmp_path, sample):
+    """A handle opened from a DuckDB file pickles as its source, schema and window (no rows);
+    the copy connects on its first query. One on an in-memory frame refuses, naming why."""
+    import pickle
+
+    from revops_kit.adapters.warehouse import write_tables
+
+    path = tmp_path / "wh.duckdb"
+    write_tables(sample, path)
+    data = rk.load(path, engine="sql", period="2025-Q4")
+    blob = pickle.dumps(data.subscriptions)
+    assert len(blob) < 5_000  # the recipe, not the 5,000+ rows
+    copy = pickle.loads(blob)
+    assert copy._table is None and copy.rows_fetched == 0  # nothing opened yet
+    windowed = rk.load(path, engine="pandas", period="2025-Q4").subscriptions
+    kw = {"customers": sample.customers, "fx_rates": sample.fx_rates}
+    _same(rk.mrr_bridge(copy, "2025-Q4", by="segment", **kw),
+          rk.mrr_bridge(windowed, "2025-Q4", by="segment", **kw))
+    assert len(copy) == len(windowed) < len(sample.subscriptions)  # the window travelled too
+    assert copy.has_values("currency") and not copy.has_values("no_such_column")
+    with pytest.raises(rk.RevOpsError, match="cannot be sent to another process"):
+        pickle.dumps(sql.SQLSubscriptions.from_frame(sample.subscriptions))
+
+
+def test_top_movements_ranked_in_the_database(duckdb_con, sample):
+    subs = _on(duckdb_con, sample.subscriptions)
+    kw = {"customers": sample.customers, "fx_rates": sample.fx_rates}
+    for period, n in (("2025-Q4", 8), ("2024-06", 3)):
+        got = rk.top_movements(subs, period, n=n, **kw)
+        want = rk.top_movements(sample.subscriptions, period, n=n, **kw)
+        assert len(want) == 3 * n and set(want["category"]) == {"expansion", "contraction", "churn"}
+        # the pandas engine sums float movements per customer, the database integer cents:
+        # compared in cents
+        cents = ["amount", "mrr_start", "mrr_end"]
+        _same(got.drop(columns=cents), want.drop(columns=cents))
+        assert (np.rint(got[cents] * 100) == np.rint(want[cents] * 100)).all().all()
+    assert subs.rows_fetched < 100
+
+
+def _tables(page: Path) -> list[str]:
+    """The data tables of a report page, as rendered."""
+    import re
+
+    return re.findall(r'<table class="rk-table">.*?</table>', page.read_text(encoding="utf-8"), re.S)
+
+
+def _kpis(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "kpis.csv", keep_default_na=False, dtype=str).set_index(["kpi", "group"])
+
+
+@pytest.fixture(scope="module")
+def pandas_revenue_report(tmp_path_factory):
+    """The revenue page and kpis.csv of the pandas engine on the sample (2025-Q4)."""
+    from revops_kit.report import NOTEBOOK_DIR, run_report
+
+    return run_report("2025-Q4", data=rk.SAMPLE_DIR, out=tmp_path_factory.mktemp("pandas"),
+                      notebooks=[NOTEBOOK_DIR / "10_revenue.ipynb"], progress=False, engine="pandas")
+
+
+def _assert_revenue_page_like_pandas(folder: Path, pandas_folder: Path) -> None:
+    """The SQL report's kpis.csv equals the pandas one for every KPI it computed (same text, to
+    the cent), lists the others with an empty value and the reason, and the revenue page shows
+    the same tables, with survival and the contract terms as data notes."""
+    sql_kpis, pd_kpis = _kpis(folder), _kpis(pandas_folder)
+    computed = sql_kpis[sql_kpis["note"] == ""]
+    assert set(SQL_KPIS) <= set(computed.index.get_level_values("kpi"))
+    pd.testing.assert_frame_equal(computed, pd_kpis.loc[computed.index])
+    assert sql_kpis.loc[("mrr", "all"), "value"] == pd_kpis.loc[("mrr", "all"), "value"] == "6907896.32"
+    skipped = sql_kpis[sql_kpis["note"] != ""]
+    assert {"clv_survival", "revenue_backlog", "renewal_rate"} <= set(skipped.index.get_level_values("kpi"))
+    assert (skipped["value"] == "").all()  # unknown, not 0
+    assert skipped["note"].str.contains("needs the subscription rows in memory (engine=sql", regex=False).all()
+    page = folder / "10_revenue.html"
+    text = page.read_text(encoding="utf-8")
+    notes = text.split("Data notes (", 1)[1]
+    assert "Customer lifetimes (survival): not computed, it needs the subscription rows in memory (engine=sql)" in notes
+    assert "revenue_backlog (contracts)" in notes
+    sql_tables, pd_tables = _tables(page), _tables(pandas_folder / "10_revenue.html")
+    # bridge, by segment, by currency, retention, largest movements, headline: as rendered by
+    # pandas; contracts keeps its opportunity-based rows
+    same = [t for t in sql_tables if t in pd_tables]
+    assert len(same) >= 6 and len(sql_tables) - len(same) == 1, (len(sql_tables), len(same))
+    assert "needs the subscription rows in memory (engine=sql)" in (set(sql_tables) - set(same)).pop()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_report_engine_sql_against_postgres(postgres_url, sample, tmp_path,  # noqa: F811
+                                            pandas_revenue_report):
+    """``revops report --engine sql`` on the sample in PostgreSQL: exit 0, the revenue page and
+    kpis.csv as the pandas engine's, and only aggregates fetched from subscriptions by the run
+    and its notebook kernels (manifest ``sql_engine``, every fetch of every process counted)."""
+    import json
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    from revops_kit.adapters.warehouse import engine_url, write_tables
+
+    engine = sa.create_engine(engine_url(postgres_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as con:
+        con.execute(sa.text("DROP DATABASE IF EXISTS report_sql"))
+        con.execute(sa.text("CREATE DATABASE report_sql"))
+    engine.dispose()
+    url = postgres_url.replace("/postgres?", "/report_sql?")
+    write_tables(sample, url)
+    out = tmp_path / "reports"
+    proc = subprocess.run([sys.executable, "-c", "from revops_kit.cli import main; main()", "report",
+                           "--data", url, "--engine", "sql", "--period", "2025-Q4", "--out", str(out),
+                           "-j", "2", "--quiet"], capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout == "" and proc.stderr == ""
+    folder = out / "2025-Q4"
+    _assert_revenue_page_like_pandas(folder, pandas_revenue_report)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    fetched = manifest["sql_engine"]
+    assert manifest["engine"] == "sql" and fetched["rows_in_table"] == len(sample.subscriptions)
+    # the kernels that read subscriptions did so through the database: their pages say what
+    # needs the rows in memory (a kernel that had loaded the rows with pandas would compute it)
+    for page, note in (("45_churn", "The churn model: not computed"),
+                       ("60_finance", "Customer lifetimes (survival): not computed"),
+                       ("70_data_quality", "The data-quality checks: not computed")):
+        assert note in (folder / f"{page}.html").read_text(encoding="utf-8"), page
+    assert fetched["processes"] >= 5
+    # aggregates only: a few hundred rows in all (months x groups, cohorts x ages), none larger
+    # than a 24-month x segment series, against the 5,000+ subscription periods
+    assert fetched["rows_fetched"] < 1_000, fetched
+    assert fetched["largest_fetch_after_loading"] <= 200, fetched
+    assert fetched["rows_in_table"] > 5 * fetched["rows_fetched"]
+
+
+def test_report_engine_sql_on_a_duckdb_file(tmp_path, sample, pandas_revenue_report):
+    """The revenue page of ``run_report(engine="sql")`` on a DuckDB file (its kernel reopens
+    the file read-only) equals the pandas engine's."""
+    from revops_kit.adapters.warehouse import write_tables
+    from revops_kit.report import NOTEBOOK_DIR, run_report
+
+    path = tmp_path / "wh.duckdb"
+    write_tables(sample, path)
+    folder = run_report("2025-Q4", data=path, out=tmp_path / "reports", engine="sql",
+                        notebooks=[NOTEBOOK_DIR / "10_revenue.ipynb"], progress=False)
+    _assert_revenue_page_like_pandas(folder, pandas_revenue_report)

@@ -243,6 +243,22 @@ def test_evolution_whole_pipeline(crm):
     assert dict(zip(ev["step"], ev["n_missing_amount"]))["ending"] == 1
 
 
+def test_evolution_without_history_marks_the_unseen_steps_unknown(crm):
+    """Without opportunity_history only created, won and lost can be seen: the steps that need the
+    history are NaN (not 0), their cents stay 0 so the waterfall still adds up, and attrs say so."""
+    opps, hist = crm
+    ev = rk.pipeline_evolution(opps, "2025-01-01", "2025-04-01", window="2025-Q1")
+    steps = _steps(ev)
+    unseen = ["reopened", "increased", "decreased", "pulled_in", "slipped_out"]
+    assert all(np.isnan(steps[s]) for s in unseen)
+    assert ev.attrs["unobserved_steps"] == unseen
+    assert not any(np.isnan(steps[s]) for s in ("starting", "created", "won", "lost", "ending"))
+    c = dict(zip(ev["step"], ev["cents"]))
+    assert c["starting"] + sum(c[s] for s in EVOLUTION_STEPS[1:-1]) == c["ending"]
+    with_history = rk.pipeline_evolution(opps, "2025-01-01", "2025-04-01", window="2025-Q1", history=hist)
+    assert with_history.attrs["unobserved_steps"] == []
+
+
 def test_evolution_window_slips(crm):
     opps, hist = crm
     ev = rk.pipeline_evolution(opps, "2025-01-01", "2025-04-01", history=hist, window="2025-Q1")

@@ -151,6 +151,22 @@ def test_sample_figures_have_titles_axis_labels_and_units(sample):
     assert "(EUR)" in fig.axes[1].get_ylabel()
 
 
+def test_waterfall_step_of_unknown_amount_is_labelled_unknown_not_drawn_as_zero():
+    # pipeline_evolution: every created deal without an amount -> that step's value is NaN
+    ev = pd.DataFrame({"step": ["starting", "created", "won", "ending"],
+                       "value": [1000.0, np.nan, -400.0, 600.0]})
+    fig = P.pipeline_waterfall(ev, title="Pipeline evolution")
+    _labelled(fig)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[1] == "unknown" and len(labels) == 4
+    # three bars (start, won, end); "won" floats from the running total 1000 down to 600
+    bars = [p for p in ax.patches if p.get_height() != 0]
+    assert len(bars) == 3
+    won = bars[1]
+    assert (won.get_y(), won.get_height()) == (600.0, 400.0)
+
+
 def test_house_style_is_seaborn_whitegrid_without_importing_seaborn():
     """set_style sets exactly what seaborn's set_theme(style="whitegrid", palette=PALETTE, rc=...)
     set before (reference: seaborn itself), except seaborn's default colormap ``rocket``, which

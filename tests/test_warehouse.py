@@ -2,7 +2,8 @@
 
 The PostgreSQL fixture runs Debian's server binaries (``apt-get install postgresql``): ``initdb``
 into a temporary folder, ``pg_ctl start`` on a free port with its unix socket in that folder (no
-TCP), as the ``postgres`` user when the tests run as root, and ``pg_ctl stop`` at teardown. Without
+TCP), as the ``postgres`` user when the tests run as root, and ``pg_ctl stop`` at teardown (see
+:func:`postgres_server`: no server outlives the tests, even a killed run). Without
 the binaries the test is skipped — except in CI (``CI=true``), where it fails: CI must run it.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -187,9 +189,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process
+        return True
+    return True
+
+
 @contextmanager
 def postgres_server(bindir: Path):
-    """Run a throw-away PostgreSQL server from ``bindir``; yields its SQLAlchemy URL."""
+    """Run a throw-away PostgreSQL server from ``bindir``; yields its SQLAlchemy URL.
+
+    No server outlives the tests: it is stopped at teardown, also when ``pg_ctl start`` failed
+    half-way (a timed-out start leaves a running postmaster) and, should ``pg_ctl stop`` not stop
+    it, its postmaster (by the pid in its ``postmaster.pid``) is killed. The postmaster runs in
+    its own session (pg_ctl's ``setsid``), so killing the test's process group does not reach it:
+    a watchdog in a session of its own stops the server and removes its folder when this process
+    is gone without a teardown (killed, timed out)."""
     root = Path(tempfile.mkdtemp(prefix="revops-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
@@ -198,19 +217,48 @@ def postgres_server(bindir: Path):
         prefix = [runner, "-u", "postgres", "--"] if runner else ["su", "postgres", "-c"]
     data, port = root / "data", _free_port()
 
-    def run(*args: str) -> None:
-        cmd = prefix + [" ".join(args)] if prefix[:1] == ["su"] else prefix + list(args)
-        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+    def command(*args: str) -> list[str]:
+        return prefix + [" ".join(args)] if prefix[:1] == ["su"] else prefix + list(args)
 
+    def run(*args: str, timeout: float = 120) -> None:
+        subprocess.run(command(*args), check=True, capture_output=True, text=True, timeout=timeout)
+
+    def postmaster() -> int | None:
+        try:
+            return int((data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop() -> None:
+        pid = postmaster()
+        for mode in ("fast", "immediate"):
+            try:
+                run(str(bindir / "pg_ctl"), "-D", str(data), "-m", mode, "-w", "-t", "60", "stop",
+                    timeout=90)
+                break
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                continue
+        if pid is not None and _alive(pid):  # the server this fixture started, by its pid
+            os.kill(pid, 9)
+
+    pg_ctl = " ".join(shlex.quote(a) for a in command(str(bindir / "pg_ctl"), "-D", str(data),
+                                                        "-m", "immediate", "stop"))
+    watchdog = subprocess.Popen(
+        ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+                     f"{pg_ctl} >/dev/null 2>&1; rm -rf {shlex.quote(str(root))}"],
+        start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-U", "revops", "-A", "trust", "-E", "UTF8", "--no-sync")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "60", "-o",
-            f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start")
         try:
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "60", "-o",
+                f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start")
             yield f"postgresql://revops@/postgres?host={root}&port={port}"
         finally:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+            stop()
     finally:
+        watchdog.kill()
+        watchdog.wait()
         shutil.rmtree(root, ignore_errors=True)
 
 

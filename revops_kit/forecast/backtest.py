@@ -27,8 +27,8 @@ import pandas as pd
 
 from ..errors import ModelFallbackWarning
 from .accuracy import seasonal_naive_mae, smape
-from .models import (MIN_OBS, ForecastInputError, _ALIASES, _prepare, _validate_args, forecast,
-                     season_length_for, series_from_long)
+from ._core import _ALIASES, _prepare, _validate_args
+from .models import MIN_OBS, ForecastInputError, forecast, season_length_for, series_from_long
 
 __all__ = ["backtest", "error_by_horizon", "backtest_summary", "evaluate_holdout", "HoldoutResult"]
 

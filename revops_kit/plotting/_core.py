@@ -195,8 +195,9 @@ def waterfall(steps: pd.Series, *, title: str, ylabel: str, totals: tuple[str, .
     """Waterfall chart of ``steps`` (index = labels, values = signed changes).
 
     Labels in ``totals`` are drawn as full bars from zero (e.g. start and end balances); the
-    others float from the running total, green when positive and red when negative. Every value
-    0 or unknown gives a :class:`ChartNote` instead.
+    others float from the running total, green when positive and red when negative. An unknown
+    (NaN) step has no bar and is labelled "unknown"; the running total goes on without it. Every
+    value 0 or unknown gives a :class:`ChartNote` instead.
     """
     empty = nothing_to_plot(steps, title=title, what="every step")
     if empty is not None:
@@ -208,6 +209,10 @@ def waterfall(steps: pd.Series, *, title: str, ylabel: str, totals: tuple[str, .
     running = 0.0
     for i, (label, value) in enumerate(steps.items()):
         value = float(value)
+        if not np.isfinite(value):  # unknown: no bar, not 0
+            ax.annotate("unknown", (i, running if label not in totals else 0.0), ha="center",
+                        va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+            continue
         if label in totals:
             ax.bar(i, value, color=TOTAL)
             running = value

@@ -11,9 +11,11 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from ..engines import SQLEngineUnsupported
 from ..errors import RevOpsError
 
-__all__ = ["missing_note", "needs", "note_frame", "is_note", "note_text", "SectionView", "ContextView"]
+__all__ = ["missing_note", "needs", "note_frame", "is_note", "note_text", "sql_unsupported_note",
+           "SectionView", "ContextView"]
 
 
 def _tick(names: Iterable[str]) -> list[str]:
@@ -53,11 +55,31 @@ def needs(data, tables: Iterable[str] = (), *, columns: Mapping[str, Iterable[st
         if frame is None:
             return (f"This section needs the table `{table}` with "
                     f"{'a column' if len(cols) == 1 else 'columns'} {_join(_tick(cols))}.")
-        absent = [c for c in cols if c not in frame.columns or frame[c].isna().all()]
+        absent = [c for c in cols if not _has_values(frame, c)]
         if absent:
             what = f"a {_tick(absent)[0]} column" if len(absent) == 1 else f"the columns {_join(_tick(absent))}"
             return f"This section needs {what} on {table}."
     return None
+
+
+def _has_values(frame, column: str) -> bool:
+    if not isinstance(frame, pd.DataFrame):  # a table kept in a database (engine="sql")
+        return frame.has_values(column)
+    return column in frame.columns and not frame[column].isna().all()
+
+
+def sql_unsupported_note(exc, notes=None, *, what: str | None = None) -> pd.DataFrame:
+    """The note shown instead of a frame that needs the subscription rows in memory while they
+    stay in a database (:class:`~revops_kit.engines.SQLEngineUnsupported`); the same sentence
+    goes to the page's data notes (``notes``) once. ``what`` names the figure (default: what the
+    error names)."""
+    what = what or getattr(exc, "what", None) or "this figure"
+    label = f"{what[:1].upper()}{what[1:]}"
+    if notes is not None:
+        notes.add(f"{label}: not computed, it needs the subscription rows in memory (engine=sql).",
+                  key=("sql_unsupported", what), once=True)
+    return note_frame(f"{label}: not computed, it needs the subscription rows in memory "
+                      "(engine=sql); see the data notes.")
 
 
 def note_frame(text: str) -> pd.DataFrame:
@@ -105,6 +127,11 @@ class SectionView:
             if note is None:
                 try:
                     note = build()
+                except SQLEngineUnsupported as exc:  # engine="sql": a note, also in the data notes
+                    ctx = getattr(self, "ctx", None)
+                    note = sql_unsupported_note(exc, getattr(ctx, "notes", None),
+                                                what=getattr(exc, "what", None) or getattr(self, "sql_what", None)
+                                                or name.replace("_", " "))
                 except RevOpsError as exc:
                     note = _error_note(exc)
             self._memo[name] = note

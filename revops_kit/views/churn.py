@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._base import ContextView, is_note, note_frame
+from ._base import ContextView, is_note, note_frame, sql_unsupported_note
 
 __all__ = ["ChurnView"]
 
@@ -29,6 +29,10 @@ class ChurnView(ContextView):
         return score_date(self.period, as_of=self.ctx.as_of)
 
     def _untrainable(self, exc: Exception) -> pd.DataFrame:
+        from ..engines import SQLEngineUnsupported
+
+        if isinstance(exc, SQLEngineUnsupported):  # its features read the subscription history
+            return sql_unsupported_note(exc, self.ctx.notes, what="the churn model")
         msg = str(exc).strip().rstrip(".")
         return note_frame(f"The churn model cannot be trained on this dataset: {msg}.")
 

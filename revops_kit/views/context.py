@@ -12,6 +12,11 @@ hash of the input files; the notebooks it runs find the file (environment variab
 ``REVOPS_REPORT_CACHE``) and reuse the loaded, validated dataset and its intermediates instead of
 loading again. Outside a report (JupyterLab), ``open_report`` simply loads.
 
+With ``engine="sql"`` the dataset's subscriptions are a database table handle
+(:class:`~revops_kit.engines.sql.SQLSubscriptions`): the cache file carries how to reopen it (the
+URL or path, schema and window), and each notebook kernel reopens it on its first query. Inside a
+report run the cached context, and so its engine, is the one every notebook uses.
+
 Inside a notebook, ``open_report`` also prepares the page: plot style and display options
 (:func:`~revops_kit.notebook.setup_notebook`) and warnings routed to the page's "Data notes" box
 (:class:`~revops_kit.views.notes.DataNotes`) instead of stderr.
@@ -110,6 +115,8 @@ class ReportContext:
     def has_column(self, table: str, column: str) -> bool:
         """True when ``table`` exists and ``column`` holds at least one value."""
         frame = getattr(self.data, table, None)
+        if frame is not None and not isinstance(frame, pd.DataFrame):  # in a database (engine="sql")
+            return frame.has_values(column)
         return frame is not None and column in frame.columns and bool(frame[column].notna().any())
 
     def needs(self, tables: Iterable[str] = (), *, columns: Mapping[str, Iterable[str]] | None = None,
@@ -261,6 +268,7 @@ class ReportContext:
         """The period's values of the ``kpis`` whose tables the dataset has (long format), or a
         note naming what is missing when none can be computed."""
         from ..catalog import compute_kpis, get_kpi
+        from ..engines import SQLEngineUnsupported
 
         kpis = list(kpis)
         ok = [k for k in kpis if self.data.has(*get_kpi(k).tables)]
@@ -272,6 +280,9 @@ class ReportContext:
             for k in ok:
                 try:
                     frames.append(compute_kpis(self.data, self.period, [k], policy=self.policy))
+                except SQLEngineUnsupported:  # engine="sql": the rows stay in the database
+                    self.notes.add(f"{get_kpi(k).label}: not computed, it needs the subscription rows "
+                                   f"in memory (engine=sql).", key=("kpi_error", k))
                 except RevOpsError as exc:
                     msg = str(exc).strip().rstrip(".")
                     self.notes.add(f"{get_kpi(k).label} is not computed on this dataset: {msg}.",
@@ -383,7 +394,7 @@ def _in_notebook() -> bool:
 
 def open_report(data=None, period: PeriodLike | None = None, *, policy: str | MetricPolicy = "default",
                 currency: str = "USD", as_of=None, fiscal_year_start: int = 1,
-                setup: bool | None = None) -> ReportContext:
+                setup: bool | None = None, engine: str | None = None) -> ReportContext:
     """The report context for ``period`` on ``data`` (a path, URL or loaded ``RevOpsData``).
 
     Parameters
@@ -403,6 +414,10 @@ def open_report(data=None, period: PeriodLike | None = None, *, policy: str | Me
     setup : bool, optional
         Prepare a notebook page (plot style, display options, warnings → data notes). Default:
         when running inside a Jupyter kernel.
+    engine : {"pandas", "sql"} or None
+        How subscriptions are loaded (``rk.load(..., engine=)``; ``None``/``"auto"``: SQL for a
+        large database). With ``"sql"`` they stay in the database and the grid-derived KPIs are
+        computed there; what needs the rows in memory says so in the data notes.
 
     Examples
     --------
@@ -426,7 +441,7 @@ def open_report(data=None, period: PeriodLike | None = None, *, policy: str | Me
                                                            pol.name, currency, fiscal_year_start))
             except OSError:
                 ctx = None
-        dataset = None if ctx is not None else load(data_ref)
+        dataset = None if ctx is not None else load(data_ref, engine=engine)
     if ctx is None:
         if period is None:
             p = dataset.latest_full_period("quarter")

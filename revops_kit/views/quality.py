@@ -81,6 +81,7 @@ class QualitySection(ContextView):
     the checks), failing rows of a check or a note when the check does not apply, and the headline."""
 
     trend_periods = 8
+    sql_what = "the data-quality checks"  # engine="sql": they read every subscription row
 
     @property
     def _view(self):

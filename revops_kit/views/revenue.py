@@ -101,7 +101,14 @@ class RevenueView(ContextView):
 
     @property
     def contracts(self) -> pd.DataFrame:
-        return self._get("contracts", _SUBS, lambda: contract_kpis(self.data, self.period, policy=self.policy))
+        c = self._get("contracts", _SUBS, lambda: contract_kpis(self.data, self.period, policy=self.policy))
+        if not is_note(c) and c["note"].str.contains("engine=sql", regex=False).any():
+            rows = c.loc[c["note"].str.contains("engine=sql", regex=False)]
+            names = ", ".join(dict.fromkeys(f"{k} ({b})" for k, b in zip(rows["kpi"], rows["basis"])))
+            self.ctx.notes.add(f"Renewals, contract value and backlog: {names} not computed, they need "
+                               "the subscription rows in memory (engine=sql).",
+                               key=("sql_unsupported", "contracts"), once=True)
+        return c
 
     def headline(self, kpis=REVENUE_HEADLINE) -> pd.DataFrame:
         return self.ctx.headline(kpis)

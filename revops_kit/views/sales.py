@@ -86,8 +86,14 @@ class SalesView(SectionView):
     def evolution(self) -> pd.DataFrame:
         """Evolution of the pipeline closing in the period, from its start to its end."""
         p = self.period
-        return self._get("evolution", ("opportunities",), lambda: pipeline_evolution(
+        out = self._get("evolution", ("opportunities",), lambda: pipeline_evolution(
             self.data.opportunities, p.start, p.end, window=p, **self._kw()))
+        if self.ctx is not None and out.attrs.get("unobserved_steps"):
+            self.ctx.notes.add("Pipeline evolution without an `opportunity_history` table: each deal is taken "
+                               "with its current amount and close date, so re-opens, amount changes and "
+                               "close-date moves (pulled in, slipped out) cannot be seen and are shown as "
+                               "unknown, not 0.", key=("evolution_without_history",), once=True)
+        return out
 
     @property
     def trend(self) -> pd.DataFrame:
