@@ -337,6 +337,9 @@ _KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 #: (empty namespace, execution count 1, no output history). Imported modules stay imported.
 _FRESH_STATE = "get_ipython().reset(new_session=True)"
 
+#: Run in a report's kernels as soon as they start, while the report loads the data.
+_WARM_UP = "import revops_kit"
+
 
 class _KernelSlot:
     """One kernel that a report worker runs its notebooks in, one after another.
@@ -345,11 +348,14 @@ class _KernelSlot:
     statsmodels costs about 1.5-2.5 s of CPU per kernel; a worker pays it once instead of once per
     notebook. Before each notebook but the first the kernel's state is reset to a new kernel's
     (:data:`_FRESH_STATE`): every notebook starts from an empty namespace and execution count 1,
-    as in a kernel of its own. A kernel that died is replaced by a new one.
+    as in a kernel of its own. A kernel that died is replaced by a new one. ``env`` (the report's
+    variables for its kernels, such as the context cache; filled once the data is loaded) is put
+    in the kernel's environment before each notebook: the kernel may have started before.
     """
 
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, env: dict | None = None):
         self.cwd = cwd
+        self.env = env
         self.km = None
         self.runs = 0
 
@@ -361,31 +367,48 @@ class _KernelSlot:
 
         return run_sync(ensure_async)(result)
 
-    def client(self, cwd: Path):
-        """A client for the next notebook, of a live kernel started in ``cwd`` and in the state of a
-        new one (nbclient starts the client)."""
-        if self.km is not None and (cwd != self.cwd or not self._run((self.km.is_alive()))):
+    def _ensure(self, cwd: Path) -> None:
+        """A live kernel started in ``cwd``."""
+        if self.km is not None and (cwd != self.cwd or not self._run(self.km.is_alive())):
             self.close()
         self.cwd = cwd
         if self.km is None:
             self.km = _quiet_kernel_manager(self.cwd)(kernel_name="python3")
-            self._run((self.km.start_kernel(extra_arguments=list(_KERNEL_ARGS))))
+            self._run(self.km.start_kernel(extra_arguments=list(_KERNEL_ARGS)))
             self.runs = 0
-        if self.runs:
-            kc = self.km.client()
-            kc.start_channels()
-            try:
-                self._run((kc.wait_for_ready(timeout=60)))
-                reply = self._run((kc.execute_interactive(
-                    _FRESH_STATE, silent=True, store_history=False, timeout=60)))
-                ok = reply["content"].get("status") == "ok"
-            except Exception:  # pragma: no cover - a broken kernel: use a new one
-                ok = False
-            finally:
-                kc.stop_channels()
-            if not ok:  # pragma: no cover
-                self.close()
-                return self.client(cwd)
+
+    def _silent(self, code: str) -> bool:
+        """Run ``code`` in the kernel without output or history; True when it succeeded."""
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            self._run(kc.wait_for_ready(timeout=60))
+            reply = self._run(kc.execute_interactive(code, silent=True, store_history=False, timeout=60))
+            return reply["content"].get("status") == "ok"
+        except Exception:  # pragma: no cover - a broken kernel
+            return False
+        finally:
+            kc.stop_channels()
+
+    def warm(self, cwd: Path) -> None:
+        """Start the kernel now and import the package in it (:data:`_WARM_UP`), while the
+        report still loads the data: the first notebook then starts, like every later one, in a
+        kernel that has it imported, reset to a new kernel's state."""
+        try:
+            self._ensure(cwd)
+            self._silent(_WARM_UP)
+            self.runs = max(self.runs, 1)  # the next notebook starts from a reset
+        except Exception:  # pragma: no cover - the first notebook starts a kernel itself
+            self.close()
+
+    def client(self, cwd: Path):
+        """A client for the next notebook, of a live kernel started in ``cwd`` and in the state of a
+        new one (nbclient starts the client)."""
+        self._ensure(cwd)
+        fresh = (f"import os as _os\n_os.environ.update({dict(self.env)!r})\n" if self.env else "") + _FRESH_STATE
+        if self.runs and not self._silent(fresh):  # pragma: no cover - a broken kernel
+            self.close()
+            return self.client(cwd)
         self.runs += 1
         kc = self.km.handoff = self.km.client()  # nbclient takes this one (and starts it)
         return kc
@@ -477,32 +500,33 @@ def _schedule(nbs: list[Path]) -> list[Path]:
     return sorted(nbs, key=lambda nb: (rank.get(nb.stem, len(_ORDER) // 2), nb.name))
 
 
-def _run_scheduled(order: list[Path], run_one, jobs: int, ready: threading.Event, on_done,
-                   reuse_kernels: bool = False) -> list:
-    """``run_one(nb)`` for every notebook of ``order`` on ``jobs`` worker threads, taking them in
-    order; a notebook of :data:`_WAIT_FOR_SHARED` is taken only once ``ready`` is set (meanwhile a
-    free worker takes the next notebook that need not wait). ``on_done(result)`` is called in the
-    caller's thread as each one finishes."""
-    import queue
+class _Workers:
+    """``jobs`` worker threads that run notebooks (see :meth:`run`). With reused kernels each
+    worker starts its kernel as soon as it is created and, with ``warm``, imports the package in
+    it (:meth:`_KernelSlot.warm`): the report creates the workers before it loads and validates
+    the data, so the kernels start meanwhile. :meth:`cancel` stops them when the report fails
+    before running anything."""
 
-    pending = list(order)
-    lock = threading.Lock()
-    done: queue.Queue = queue.Queue()
+    def __init__(self, jobs: int, n: int, *, reuse_kernels: bool, cwd: Path, warm: bool = False,
+                 env: dict | None = None):
+        self._go = threading.Event()
+        self._cancelled = False
+        self._job = None
+        self._threads = [threading.Thread(target=self._worker, args=(reuse_kernels, cwd, warm, env), daemon=True,
+                                          name=f"report-worker-{i}")
+                         for i in range(max(1, min(int(jobs), n)))]
+        for t in self._threads:
+            t.start()
 
-    def take():
-        while True:
-            with lock:
-                if not pending:
-                    return None
-                nb = next((n for n in pending if ready.is_set() or n.stem not in _WAIT_FOR_SHARED), None)
-                if nb is not None:
-                    pending.remove(nb)
-                    return nb
-            ready.wait(0.05)
-
-    def worker():
-        slot = _KernelSlot(order[0].parent) if reuse_kernels else None
+    def _worker(self, reuse_kernels: bool, cwd: Path, warm: bool, env: dict | None) -> None:
+        slot = _KernelSlot(cwd, env) if reuse_kernels else None
         try:
+            if slot is not None and warm:
+                slot.warm(cwd)
+            self._go.wait()
+            if self._cancelled:
+                return
+            take, run_one, done = self._job
             while (nb := take()) is not None:
                 try:
                     done.put((run_one(nb, slot), None))
@@ -512,23 +536,56 @@ def _run_scheduled(order: list[Path], run_one, jobs: int, ready: threading.Event
             if slot is not None:
                 slot.close()
 
-    threads = [threading.Thread(target=worker, daemon=True, name=f"report-worker-{i}")
-               for i in range(max(1, min(int(jobs), len(order))))]
-    for t in threads:
-        t.start()
-    results, error = [], None
-    for _ in order:
-        result, exc = done.get()
-        if exc is not None:
-            error = error or exc
-            continue
-        results.append(result)
-        on_done(result)
-    for t in threads:
-        t.join()
-    if error is not None:
-        raise error
-    return results
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._go.set()
+        for t in self._threads:
+            t.join()
+
+    def run(self, order: list[Path], run_one, ready: threading.Event, on_done) -> list:
+        """``run_one(nb, slot)`` for every notebook of ``order``, taking them in order; a notebook
+        of :data:`_WAIT_FOR_SHARED` is taken only once ``ready`` is set (meanwhile a free worker
+        takes the next notebook that need not wait). ``on_done(result)`` is called in the caller's
+        thread as each one finishes."""
+        import queue
+
+        pending = list(order)
+        lock = threading.Lock()
+        done: queue.Queue = queue.Queue()
+
+        def take():
+            while True:
+                with lock:
+                    if not pending:
+                        return None
+                    nb = next((n for n in pending if ready.is_set() or n.stem not in _WAIT_FOR_SHARED), None)
+                    if nb is not None:
+                        pending.remove(nb)
+                        return nb
+                ready.wait(0.05)
+
+        self._job = (take, run_one, done)
+        self._go.set()
+        results, error = [], None
+        for _ in order:
+            result, exc = done.get()
+            if exc is not None:
+                error = error or exc
+                continue
+            results.append(result)
+            on_done(result)
+        for t in self._threads:
+            t.join()
+        if error is not None:
+            raise error
+        return results
+
+
+def _run_scheduled(order: list[Path], run_one, jobs: int, ready: threading.Event, on_done,
+                   reuse_kernels: bool = False) -> list:
+    """:meth:`_Workers.run` on new workers (no warm-up)."""
+    return _Workers(jobs, len(order), reuse_kernels=reuse_kernels, cwd=order[0].parent).run(
+        order, run_one, ready, on_done)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -659,18 +716,36 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
         ``<out>/<period>.failed/``. ``error.failures`` lists ``(notebook, "Type: message (cell N)")``.
     """
     t_start = time.perf_counter()
-    from .adapters.warehouse import is_database
-    from .views.context import CACHE_ENV, _cache_key, open_report
-
     # A database URL stays a string; a folder, DuckDB or mapping file becomes an absolute path so
     # that notebooks (run with their own working directory) find it.
     data_ref = str(data) if "://" in str(data) else str(Path(data).resolve())
     pol = get_policy(policy)
+    nb_dir = NOTEBOOK_DIR
+    nbs = sorted(notebooks) if notebooks is not None else sorted(nb_dir.glob("[0-9]*.ipynb"))
+    order = _schedule(nbs)
+    # The workers' kernels start, and import the package, while the data is loaded and validated;
+    # the environment the report sets for its kernels afterwards (the context cache ...) reaches
+    # them through kernel_env.
+    kernel_env: dict = {}
+    workers = _Workers(jobs, len(order), reuse_kernels=reuse_kernels, cwd=order[0].parent, warm=True,
+                       env=kernel_env) if order else None
+    try:
+        return _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fiscal_year_start,
+                    out, t_start, progress, engine, kernel_env)
+    finally:
+        if workers is not None:
+            workers.cancel()  # a run that failed before its notebooks: stop the kernels started
+
+
+def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fiscal_year_start, out,
+         t_start, progress, engine, kernel_env: dict) -> Path:
+    """:func:`run_report` once its workers exist (they start their kernels meanwhile)."""
+    from .adapters.warehouse import is_database
+    from .views.context import CACHE_ENV, _cache_key, open_report
+
     ctx = open_report(data_ref, period, policy=pol, currency=currency, as_of=as_of,
                       fiscal_year_start=fiscal_year_start, setup=False, engine=engine)
     dataset, p = ctx.data, ctx.period
-    nb_dir = NOTEBOOK_DIR
-    nbs = sorted(notebooks) if notebooks is not None else sorted(nb_dir.glob("[0-9]*.ipynb"))
     if not nbs:
         raise ReportError(f"no notebooks found in {nb_dir}")
     parameters = {"period": str(p), "data": data_ref, "as_of": as_of or str(p.end.date()),
@@ -687,6 +762,8 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
     sql_log = _SQLFetchLog(dataset, tmp)
     old_env = os.environ.get(CACHE_ENV)
     os.environ[CACHE_ENV] = str(cache_file)  # kernels inherit the environment when they start
+    # the workers' kernels started before: they get the report's variables before each notebook
+    kernel_env.update({k: os.environ[k] for k in (CACHE_ENV, sql_log.env) if k in os.environ})
     try:
         runs: list[_NotebookRun] = []
         bar = None
@@ -739,7 +816,7 @@ def run_report(period: str | Period | None = None, *, data: str | Path = SAMPLE_
 
         kthread = threading.Thread(target=kpis_job, daemon=True, name="report-kpis")
         kthread.start()
-        _run_scheduled(_schedule(nbs), run_one, jobs, shared_ready, on_done, reuse_kernels=reuse_kernels)
+        workers.run(order, run_one, shared_ready, on_done)
         kthread.join()
         if "error" in kpi_result:
             raise kpi_result["error"]

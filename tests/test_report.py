@@ -251,7 +251,9 @@ def test_notebooks_sharing_a_kernel_start_from_a_new_kernels_state(tmp_path, tin
     bad = _notebook(tmp_path / "20_bad.ipynb", "also_leftover = 1\nraise RuntimeError('boom')")
     check = _notebook(tmp_path / "30_check.ipynb",
                       "assert 'leftover' not in dir() and 'also_leftover' not in dir() and 'pid' not in dir()\n"
-                      f"import os\nassert open({str(pid_file)!r}).read() == str(os.getpid())  # the same kernel")
+                      f"import os\nassert open({str(pid_file)!r}).read() == str(os.getpid())  # the same kernel\n"
+                      # the kernels start before the report writes its context cache: they know where it is
+                      "assert os.path.isfile(os.environ['REVOPS_REPORT_CACHE'])")
     out = tmp_path / "reports"
     with pytest.raises(ReportError) as info:
         run_report("2024-Q1", data=tiny_dir, out=out, notebooks=[first, bad, check], progress=False, jobs=1)
@@ -284,3 +286,35 @@ def test_a_kernel_that_dies_keeps_its_outputs_and_the_next_notebook_gets_a_new_o
     kept = nbformat.read(failed / "10_dies.ipynb", as_version=4)
     assert "before the end" in json.dumps(kept.cells[2].outputs)  # injected parameters are cell 1
     assert (failed / "20_after.html").exists()
+
+
+def _kernel_children() -> list[int]:
+    """Pids of this process's child processes running an IPython kernel (Linux /proc)."""
+    import os
+
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if ppid == os.getpid() and b"ipykernel" in cmd:
+            pids.append(int(d.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_bad_data_stops_the_kernels_started_meanwhile(tmp_path, tiny_dir):
+    """The report starts its kernels while it validates the data; data that fail validation raise
+    the SchemaError, write nothing and leave no kernel running."""
+    tables = dict(TINY)
+    tables["subscriptions"] = TINY["subscriptions"].replace("2024-03-01,100,USD", "2024-03-01,-100,USD", 1)
+    bad = write_tables(tmp_path / "bad", tables)
+    nb = _notebook(tmp_path / "10_ok.ipynb", "x = 1")
+    with pytest.raises(rk.SchemaError):
+        run_report("2024-Q1", data=bad, out=tmp_path / "reports", notebooks=[nb], progress=False, jobs=2)
+    assert not (tmp_path / "reports").exists()
+    assert _kernel_children() == []

@@ -88,19 +88,23 @@ def _with_stage_entered(tl: pd.DataFrame) -> pd.DataFrame:
 
 
 def _snapshot(opportunities, tl, at, types, *, history=None, fx_rates=None,
-              policy=DEFAULT_POLICY) -> pd.DataFrame:
+              policy=DEFAULT_POLICY, entered_at=None) -> pd.DataFrame:
     snap = _pipeline().pipeline_snapshot(opportunities, at, history=history, fx_rates=fx_rates,
                                          policy=policy)
     if types is not None and "type" in snap.columns:
         snap = snap[snap["type"].isin(list(types))]
-    entered = tl[tl["at"] < pd.Timestamp(at)].drop_duplicates("opportunity_id", keep="last") \
-        .set_index("opportunity_id")["stage_entered"]
     snap = snap.copy()
-    snap["stage_entered"] = snap["opportunity_id"].map(entered)
+    entered = entered_at(snap["opportunity_id"], at) if entered_at is not None else None
+    if entered is None:
+        last = tl[tl["at"] < pd.Timestamp(at)].drop_duplicates("opportunity_id", keep="last") \
+            .set_index("opportunity_id")["stage_entered"]
+        entered = snap["opportunity_id"].map(last)
+    snap["stage_entered"] = entered
     return snap.reset_index(drop=True)
 
 
 _DAYS = 1_000_000  # > any day number: key = opportunity code × _DAYS + day
+_DAY_NS = 86_400_000_000_000
 
 
 class _Cache:
@@ -120,12 +124,16 @@ class _Cache:
         self._key = self._code.astype("int64") * _DAYS + day[order]
         self._outcome = tl["outcome"].to_numpy(dtype=object)[order]
         self._outcomes = None
+        self._entered = tl["stage_entered"].iloc[order].reset_index(drop=True) if "stage_entered" in tl.columns else None
+        at_ns = tl["at"].to_numpy(dtype="datetime64[ns]").astype("int64")
+        # day keys compare like the timestamps: dates only, none missing
+        self._dates_only = bool(len(tl)) and not tl["at"].isna().any() and bool((at_ns % _DAY_NS == 0).all())
 
     def snapshot(self, at) -> pd.DataFrame:
         key = pd.Timestamp(at)
         if key not in self._snap:
             self._snap[key] = _snapshot(self.opportunities, self.tl, key, self.types, history=self.history,
-                                        fx_rates=self.fx_rates, policy=self.policy)
+                                        fx_rates=self.fx_rates, policy=self.policy, entered_at=self.entered_at)
         return self._snap[key]
 
     def training_rows(self, at) -> pd.DataFrame | None:
@@ -142,6 +150,23 @@ class _Cache:
                 part["snapshot"] = key
             self._rows[key] = part
         return self._rows[key]
+
+    def entered_at(self, ids: pd.Series, at) -> pd.Series | None:
+        """``stage_entered`` of each opportunity's last timeline row dated before ``at`` (NaT when
+        none), aligned with ``ids``: what ``tl[tl["at"] < at].drop_duplicates("opportunity_id",
+        keep="last")`` gives (the timeline is sorted by opportunity and date), by a binary search
+        in the sorted keys instead of filtering the whole timeline for every snapshot. ``None`` when
+        the timeline or ``at`` carry a time of day (the caller then filters)."""
+        at = pd.Timestamp(at)
+        if self._entered is None or not self._dates_only or at != at.normalize():
+            return None
+        code = self._ids.get_indexer(pd.Index(ids)).astype("int64")
+        day = np.datetime64(at.to_datetime64(), "D").astype("int64")
+        j = np.searchsorted(self._key, code * _DAYS + day, side="left") - 1
+        ok = (code >= 0) & (j >= 0)
+        ok[ok] &= self._code[j[ok]] == code[ok]
+        out = self._entered.iloc[np.where(ok, j, 0)].where(pd.Series(ok).to_numpy())
+        return pd.Series(out.to_numpy(), index=ids.index, dtype=self._entered.dtype)
 
     def outcomes_at(self, ids: pd.Series, ends) -> np.ndarray:
         """Outcome of each opportunity ``ids[i]`` as it stood at ``ends[i]`` (last state dated

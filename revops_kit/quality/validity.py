@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._common import frame_cache
 from ..schema import CROSS_CHECKS, TABLES, column_checks, value_check_failures
 from .checks import Check, Outcome, register_checks
 from .config import CRM_TABLES
@@ -20,11 +21,13 @@ __all__ = []
 
 def _domain_failures(ctx, table: str, column: str) -> pd.Series:
     """True where a present in-scope value of ``table.column`` fails one of the schema's pandera
-    value checks (run once per table and period on the scoped rows, see
-    :func:`revops_kit.schema.value_check_failures`). A check that cannot run on the column at all
+    value checks (:func:`revops_kit.schema.value_check_failures`). The checks are value by value,
+    so they run once per table on the whole table (not once per period on its scoped rows) and
+    each period keeps the failures of its rows. A check that cannot run on the column at all
     (e.g. a bound on text) fails every present value."""
     rows = ctx.scope(table)
-    cases = ctx.cached(("value_checks", table), lambda: value_check_failures(table, rows))
+    frame = ctx.table(table)
+    cases = frame_cache("dq_value_checks", (frame,), (table,), lambda: value_check_failures(table, frame))
     cases = cases[cases["column"] == column]
     values = rows[column]
     present = values.notna()
