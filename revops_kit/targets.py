@@ -14,7 +14,8 @@ Definitions used by :func:`scorecard`:
   (lower is better). Neutral KPIs have no attainment.
 * **status** of a finished period: *on track* when attainment ≥ 1, *at risk* when it is within
   ``band`` (default 5 %) below, *off track* otherwise; *no data* without an actual, *no target*
-  without a target, *unknown KPI* for an id the catalogue does not know, *check target* when
+  without a target, *not computed* when the dataset lacks what the KPI needs (a table or column:
+  the reason is the row's ``note``), *unknown KPI* for an id the catalogue does not know, *check target* when
   actual and target differ more than tenfold (a target on another scale, e.g. 0.98 for a 0-100 score).
 * **pace** inside a running period (``period.start < as_of < period.end``; the data are taken to end
   at ``as_of``): for cumulative KPIs (sums over the period, :data:`CUMULATIVE_KPIS`) the actual to
@@ -82,8 +83,8 @@ def __getattr__(name: str):
         return cumulative_kpis()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-STATUSES = ("on track", "at risk", "off track", "partly unknown", "no data", "no target", "unknown KPI",
-            "check target")
+STATUSES = ("on track", "at risk", "off track", "partly unknown", "no data", "no target", "not computed",
+            "unknown KPI", "check target")
 
 #: Attainment outside [1/SCALE_CHECK, SCALE_CHECK] almost always means the target is on another scale
 #: than the KPI (0.98 against a score of 99): such rows get the status "check target".
@@ -245,10 +246,12 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                 segments: bool | Iterable[str] = False) -> pd.DataFrame:
     """Each KPI's value over ``periods``, never raising: failures become a ``note``.
 
-    Returns ``period, kpi, group, value, n_unknown, note`` (groups ``all`` and, with
+    Returns ``period, kpi, group, value, n_unknown, note, computed`` (groups ``all`` and, with
     ``segments=True`` or for the KPI ids listed in ``segments``, ``segment=...``). A period outside
     the data gives NaN with the note "outside the data"; a missing table or a zero denominator gives
-    NaN with the reason. Warnings are recorded in ``note`` instead of being emitted.
+    NaN with the reason. Warnings are recorded in ``note`` instead of being emitted. ``computed`` is
+    False where the KPI could not be computed at all (outside the data, an unknown id, a missing
+    table or column, a data error): NaN there is "not computed", not "no data".
 
     ``n_unknown`` counts the rows whose amount is unknown (the KPI's ``n_missing_amount``; 0 when it
     has none): ``value`` is then only the known part of a sum. A sum of 0 with unknown amounts is
@@ -269,13 +272,13 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
             for by in ([None, "segment"] if k in seg_ids else [None]):
                 if not inside:
                     rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
-                                 "n_unknown": 0.0, "note": "outside the data"})
+                                 "n_unknown": 0.0, "note": "outside the data", "computed": False})
                     break
                 try:
                     get_kpi(k)
                 except UnknownKPIError as exc:
                     rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
-                                 "n_unknown": 0.0, "note": str(exc)})
+                                 "n_unknown": 0.0, "note": str(exc), "computed": False})
                     break
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", RevOpsWarning)
@@ -288,7 +291,7 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                 if frame is None:
                     if by is None:
                         rows.append({"period": str(q), "kpi": k, "group": "all", "value": np.nan,
-                                     "n_unknown": 0.0, "note": note})
+                                     "n_unknown": 0.0, "note": note, "computed": False})
                     continue
                 missing = _missing_amounts(frame)
                 for r, n_unknown in zip(frame.itertuples(index=False), missing):
@@ -296,8 +299,9 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                     if n_unknown > 0 and value == 0:
                         value = np.nan
                     rows.append({"period": str(q), "kpi": k, "group": r.group, "value": value,
-                                 "n_unknown": n_unknown, "note": note})
-    out = pd.DataFrame(rows, columns=["period", "kpi", "group", "value", "n_unknown", "note"])
+                                 "n_unknown": n_unknown, "note": note, "computed": True})
+    out = pd.DataFrame(rows, columns=["period", "kpi", "group", "value", "n_unknown", "note", "computed"])
+    out["computed"] = out["computed"].astype(bool)
     out["n_unknown"] = out["n_unknown"].astype("float64").fillna(0.0)
     return out
 
@@ -361,6 +365,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
     hist = kpi_history(data, hist_periods + extra, known, policy=pol, segments=seg_ids)
     look = {(r.period, r.kpi, r.group): (r.value, r.note) for r in hist.itertuples(index=False)}
     unknown = {(r.period, r.kpi, r.group): r.n_unknown for r in hist.itertuples(index=False)}
+    not_computed = {(r.period, r.kpi, r.group) for r in hist.itertuples(index=False) if not r.computed}
 
     def known(q, k, g):
         """The value of period ``q`` when it is fully known (no unknown amounts), else NaN."""
@@ -408,6 +413,8 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
             status = "no target"
         if partial:
             status = "partly unknown"
+        if (str(p), k, g) in not_computed:
+            status = "not computed"  # the dataset lacks what it needs: the reason is the note
         if n_unknown > 0:
             what = unknown_items(kpi, n_unknown)
             note = "; ".join(x for x in (note, (

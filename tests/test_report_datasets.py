@@ -44,7 +44,7 @@ CASES = {
     "subscriptions_without_optional_columns": (None, {
         "10_revenue": ["This section needs a `segment` column on customers.",
                        "This section needs a `currency` column on subscriptions."],
-        "40_customer_success": ["This section needs a `owner` column on customers."],
+        "40_customer_success": ["This section needs an `owner` column on customers."],
     }),
     "invoices_only": (None, {
         "10_revenue": ["This section needs the table `subscriptions`."],

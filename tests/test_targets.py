@@ -142,7 +142,10 @@ def test_scorecard_without_targets_table_and_no_mutation(frozen_frames):
     data = _dataset(TARGETS)
     with frozen_frames(data.targets, data.subscriptions):
         sc = rk.scorecard(data, "2025-Q1", targets=TARGETS.iloc[:0])
-    assert set(sc["status"]) == {"no target"} and "mrr" in set(sc["kpi"])
+    # computed headline KPIs have no target; those whose tables this dataset lacks are not computed
+    assert set(sc["status"]) == {"no target", "not computed"}
+    by_kpi = dict(zip(sc["kpi"], sc["status"]))
+    assert by_kpi["mrr"] == "no target" and by_kpi["win_rate"] == "not computed"
 
 
 def test_key_messages_and_weakest_areas():
@@ -281,3 +284,17 @@ def test_scorecard_words_use_its_reporting_currency():
     sc2 = rk.scorecard(_dataset(TARGETS), "2025-Q1", policy=eur)
     reasons = " ".join(rk.weakest_areas(sc2)["reason"])
     assert "EUR 300 vs target EUR 400" in reasons and "USD" not in reasons
+
+
+def test_kpis_the_dataset_cannot_compute_are_not_computed_not_untargeted(tmp_path):
+    """Without billing tables MRR cannot be computed: its scorecard row says "not computed" with
+    the reason as its note, not "no target"; a computed KPI without a target keeps "no target"."""
+    import report_datasets as rd
+
+    crm = rk.load(rd.build("opportunities_only", tmp_path / "crm"))
+    sc = rk.scorecard(crm, "2025-Q4").set_index(["kpi", "group"])
+    mrr = sc.loc[("mrr", "all")]
+    assert mrr["status"] == "not computed" and "subscriptions" in mrr["note"] and np.isnan(mrr["actual"])
+    assert sc.loc[("win_rate", "all"), "status"] == "no target"
+    hist = rk.kpi_history(crm, ["2025-Q3", "2025-Q4"], ["mrr", "win_rate"])
+    assert dict(zip(hist["kpi"], hist["computed"])) == {"mrr": False, "win_rate": True}

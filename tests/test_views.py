@@ -34,7 +34,7 @@ def test_sections_without_their_data_carry_one_sentence(tiny):
     assert note_text(ctx.sales.by_stage) == "This section needs the table `opportunities`."
     assert note_text(ctx.sales.coverage) == "This section needs the tables `opportunities` and `quotas`."
     assert note_text(ctx.marketing.funnel) == "This section needs the table `leads`."
-    assert note_text(ctx.success.portfolio) == "This section needs a `owner` column on customers."
+    assert note_text(ctx.success.portfolio) == "This section needs an `owner` column on customers."
     assert note_text(ctx.finance.monthly) == "This section needs the table `invoices`."
     # what the data has is computed
     bridge = ctx.revenue.bridge
@@ -158,3 +158,38 @@ def test_caches_keep_only_values_that_warned_nothing():
         assert frame_cache("versioned", (frame,), (), versioned) == "v"
     n = len(calls)
     assert frame_cache("versioned", (frame,), (), versioned) == "v" and len(calls) == n  # cached
+
+
+@pytest.fixture(scope="module")
+def crm_only(tmp_path_factory):
+    """A CRM export: opportunities only (one currency, some open deals without an amount)."""
+    import report_datasets as rd
+
+    return rk.load(rd.build("opportunities_only", tmp_path_factory.mktemp("crm") / "opportunities_only"))
+
+
+def test_sales_tables_for_the_page_name_counts_and_hide_unseen_steps(crm_only):
+    ctx = rk.open_report(crm_only, "2025-Q4", setup=False)
+    by_stage = ctx.sales.by_stage_table
+    assert {"open_deals", "without_amount"} <= set(by_stage.columns) and "value" not in by_stage.columns
+    assert by_stage["open_deals"].tolist() == ctx.sales.by_stage["value"].tolist()
+    ev = ctx.sales.evolution_table
+    assert "cents" not in ev.columns
+    unseen = ev[ev["step"].isin(["reopened", "increased", "decreased", "pulled_in", "slipped_out"])]
+    assert len(unseen) == 5 and unseen[["value", "opportunities", "n_missing_amount"]].isna().all().all()
+    seen = ev.set_index("step").loc[["starting", "created", "won", "lost", "ending"]]
+    assert seen["opportunities"].notna().all() and (seen["opportunities"] > 0).all()
+    # the frame the waterfall draws keeps the exact cents
+    assert "cents" in ctx.sales.evolution.columns
+
+
+def test_a_section_note_is_shown_once_per_page(tiny):
+    ctx = rk.open_report(tiny, "2024-Q1", setup=False)
+    note = ctx.sales.by_stage
+    first = ctx.show(note, caption="Open pipeline by stage")
+    assert "needs the table `opportunities`" in first._repr_html_()
+    assert ctx.plot(rk.plotting.pipeline_by_stage, note, title="x") is None
+    assert ctx.show(ctx.sales.by_stage, caption="again") is None
+    # another page (another context) says it again
+    other = rk.open_report(tiny, "2024-Q1", setup=False)
+    assert other.plot(rk.plotting.pipeline_by_stage, note, title="x") is not None

@@ -57,7 +57,9 @@ def needs(data, tables: Iterable[str] = (), *, columns: Mapping[str, Iterable[st
                     f"{'a column' if len(cols) == 1 else 'columns'} {_join(_tick(cols))}.")
         absent = [c for c in cols if not _has_values(frame, c)]
         if absent:
-            what = f"a {_tick(absent)[0]} column" if len(absent) == 1 else f"the columns {_join(_tick(absent))}"
+            article = "an" if absent[0][:1].lower() in "aeiou" else "a"
+            what = (f"{article} {_tick(absent)[0]} column" if len(absent) == 1
+                    else f"the columns {_join(_tick(absent))}")
             return f"This section needs {what} on {table}."
     return None
 

@@ -100,6 +100,7 @@ class ReportContext:
         self.fiscal_year_start = int(fiscal_year_start)
         self.data_ref = data_ref
         self.notes = DataNotes()
+        self._notes_shown: set[str] = set()  # a section's note is shown once per page
         self._views: dict = {}
         self._shared: dict = {}  # frames computed once for the whole report (e.g. the scorecard)
 
@@ -294,9 +295,12 @@ class ReportContext:
     # ------------------------------------------------------------------ display
     def show(self, obj, *, caption: str | None = None, units: Mapping[str, str] | None = None,
              max_rows: int = 30):
-        """Display a frame (escaped, no index, counts as integers, unknown as —) or a note."""
+        """Display a frame (escaped, no index, counts as integers, unknown as —) or a note (once per
+        page: a section of several tables and charts that all lack the same data says it once)."""
         from ..notebook import show
 
+        if self._repeated_note(obj):
+            return None
         return show(obj, caption=caption, units=units, currency=self.currency, max_rows=max_rows)
 
     def plot(self, func, obj, *args, **kwargs):
@@ -305,6 +309,8 @@ class ReportContext:
         from IPython.display import HTML
 
         if is_note(obj):
+            if self._repeated_note(obj):
+                return None
             return HTML(f"<p class=\"rk-note\"><i>{html.escape(note_text(obj))}</i></p>")
         if isinstance(obj, pd.DataFrame) and obj.empty:
             return HTML("<p class=\"rk-note\"><i>Nothing to draw for this period.</i></p>")
@@ -312,6 +318,16 @@ class ReportContext:
             return HTML("<p class=\"rk-note\"><i>Nothing to draw: too little history.</i></p>")
         with self.notes.capture():
             return func(obj, *args, **kwargs)
+
+    def _repeated_note(self, obj) -> bool:
+        """True when ``obj`` is a note this page has already shown (and records it otherwise)."""
+        if not is_note(obj):
+            return False
+        text = note_text(obj)
+        if text in self._notes_shown:
+            return True
+        self._notes_shown.add(text)
+        return False
 
     def data_notes(self):
         """The page's "Data notes" box: every caveat met while computing it, in plain words, counted."""

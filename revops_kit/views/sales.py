@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..periods import PeriodLike, as_period
@@ -11,7 +12,7 @@ from ..catalog import section_kpis
 from ..pipeline import (opportunities_by_stage, pipeline_coverage, pipeline_evolution,
                         quota_attainment, sales_trend, stage_conversion_rate, stage_order, time_in_stage)
 from ..policies import MetricPolicy
-from ._base import SectionView
+from ._base import SectionView, is_note
 
 __all__ = ["SALES_HEADLINE", "SalesView", "sales_view"]
 
@@ -68,6 +69,15 @@ class SalesView(SectionView):
         return out
 
     @property
+    def by_stage_table(self) -> pd.DataFrame:
+        """:attr:`by_stage` for the page: the count headed ``open_deals`` (in the KPI frame it is
+        the ``value``), deals without an amount as ``without_amount``."""
+        out = self.by_stage
+        if is_note(out):
+            return out
+        return out.rename(columns={"value": "open_deals", "n_missing_amount": "without_amount"})
+
+    @property
     def coverage(self) -> pd.DataFrame:
         """Coverage of the next period's quota at the period end, per team and in total."""
         def build():
@@ -93,6 +103,23 @@ class SalesView(SectionView):
                                "with its current amount and close date, so re-opens, amount changes and "
                                "close-date moves (pulled in, slipped out) cannot be seen and are shown as "
                                "unknown, not 0.", key=("evolution_without_history",), once=True)
+        return out
+
+    @property
+    def evolution_table(self) -> pd.DataFrame:
+        """:attr:`evolution` for the page: without the integer ``cents`` (the exact sums the
+        identity start + movements = end is checked on), and a step that cannot be seen without
+        the history (``attrs["unobserved_steps"]``) unknown in every column, not 0 deals."""
+        out = self.evolution
+        if is_note(out):
+            return out
+        out = out.drop(columns=["cents"], errors="ignore")
+        unseen = out["step"].isin(out.attrs.get("unobserved_steps") or [])
+        if unseen.any():
+            cols = [c for c in ("opportunities", "n_missing_amount", "known_share", "n_missing_close_date")
+                    if c in out.columns]
+            out[cols] = out[cols].astype("float64")
+            out.loc[unseen, cols] = np.nan
         return out
 
     @property
