@@ -60,6 +60,21 @@ def ratio_frame(frame: pd.DataFrame, numerator: str, denominator: str, *, what: 
     return out
 
 
+def arpa_frame(out: pd.DataFrame, new_mrr, new_customers, *, by: list[str]) -> pd.DataFrame:
+    """The ARPA frame from ``out`` (``by`` columns, ``mrr``, ``customers``): ``value`` = mrr ÷
+    customers (NaN with a warning at 0) with ``numerator, denominator``, and the new customers'
+    ``new_mrr``, ``new_customers`` and ``new_customer_arpa`` (NaN without new customers). Shared
+    by :func:`revops_kit.revenue.arpa` and its SQL engine."""
+    out = ratio_frame(out, "mrr", "customers", what="ARPA (no active customers)", by=by)
+    new_mrr, new_n = np.asarray(new_mrr, dtype=np.float64), np.asarray(new_customers)
+    out["new_mrr"] = new_mrr
+    out["new_customers"] = new_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["new_customer_arpa"] = np.where(new_n > 0, new_mrr / np.maximum(new_n, 1), np.nan)
+    return out[by + ["value", "numerator", "denominator", "new_mrr", "new_customers",
+                     "new_customer_arpa"]]
+
+
 def attach_columns(frame: pd.DataFrame, customers: pd.DataFrame | None, by: list[str],
                    *, key: str = "customer_id", table: str = "frame") -> pd.DataFrame:
     """Return ``frame`` with the ``by`` columns it lacks looked up in ``customers`` by ``key``.

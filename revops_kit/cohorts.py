@@ -37,7 +37,7 @@ from .errors import RevOpsError
 from .periods import PeriodLike, as_period
 from .policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from .engines import is_sql
-from .grid import CHURN, NEW, month_grid, month_start
+from .grid import CHURN, NEW, cohort_ages, cohort_rates, month_grid, month_start
 
 __all__ = ["customer_lifetimes", "cohort_retention", "cohort_matrix", "survival_curves",
            "survival_summary"]
@@ -149,30 +149,11 @@ def cohort_retention(subscriptions: pd.DataFrame, *, freq: str = "M", end: Perio
     grid = frame.groupby(keys + ["age"], observed=True, dropna=False).agg(
         active=("active", "sum"), mrr=("mrr", "sum")).reset_index()
     # complete the age axis: every cohort gets every observed age up to the last observed month
-    span = sizes.reset_index()
-    span["max_age"] = (last_obs - (span["cohort_m"] + step - 1)) // step
-    span = span[span["max_age"] >= 0]
-    if max_age is not None:
-        span["max_age"] = span["max_age"].clip(upper=max_age)
-    full = span.loc[span.index.repeat(span["max_age"] + 1)].copy()
-    full["age"] = full.groupby(keys, observed=True, dropna=False).cumcount()
+    full = cohort_ages(sizes.reset_index(), keys, last_obs=last_obs, step=step, max_age=max_age)
     out = full.merge(grid, on=keys + ["age"], how="left")
     out["active"] = out["active"].fillna(0).astype(np.int64)
     out["mrr"] = np.rint(out["mrr"].fillna(0.0) * 100) / 100
-    initial = out[out["age"] == 0].set_index(keys)["mrr"].rename("mrr_initial")
-    out = out.join(initial, on=keys)
-    out["logo_retention"] = out["active"] / out["customers"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["revenue_retention"] = np.where(out["mrr_initial"] > 0,
-                                            out["mrr"] / out["mrr_initial"].where(
-                                                out["mrr_initial"] > 0, 1.0), np.nan)
-    out["cohort"] = month_start(out["cohort_m"].to_numpy())
-    if last_cohorts is not None:
-        keep = np.sort(out["cohort_m"].unique())[-last_cohorts:]
-        out = out[out["cohort_m"].isin(keep)]
-    cols = ["cohort"] + by + ["age", "customers", "active", "logo_retention", "mrr",
-                              "mrr_initial", "revenue_retention"]
-    return out.sort_values(["cohort"] + by + ["age"]).reset_index(drop=True)[cols]
+    return cohort_rates(out, keys, by, last_cohorts=last_cohorts)
 
 
 def cohort_matrix(tidy: pd.DataFrame, value: str = "logo_retention", *,

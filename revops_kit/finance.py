@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import group_agg, as_list, attach_columns, ratio_frame, safe_divide, to_reporting_currency
+from ._common import (as_list, attach_columns, frame_cache, group_agg, ratio_frame, safe_divide,
+                      to_reporting_currency)
 from .catalog import register
 from .errors import RevOpsError
 from .grid import month_number, month_start
@@ -193,6 +194,15 @@ def recognition_schedule(invoices: pd.DataFrame, *, months=None, fx_rates: pd.Da
         .reset_index(drop=True)
 
 
+def _months_of_schedule(invoices, months, fx_rates, policy) -> pd.DataFrame:
+    """The rows of ``months`` of the whole :func:`recognition_schedule` (equal to passing ``months``:
+    the weights are over each invoice's whole window either way), built once per dataset and
+    policy: a report asks for the revenue of many periods (scorecard trend, KPI export)."""
+    full = frame_cache("recognition_schedule", (invoices, fx_rates), (policy,),
+                       lambda: recognition_schedule(invoices, fx_rates=fx_rates, policy=policy))
+    return full.loc[full["month"].isin(pd.DatetimeIndex(months))].reset_index(drop=True)
+
+
 @register("revenue_recognised", aggregation="sum", label="Revenue recognised", unit="currency", good="up", family="finance",
           formula="Σ invoice amounts recognised in the period: recurring/services spread over their "
                   "service months (weighted by days covered), one-time at delivery",
@@ -211,7 +221,7 @@ def revenue_recognised(invoices: pd.DataFrame, period: PeriodLike, *, by: str | 
     """
     p = as_period(period)
     by = as_list(by)
-    sched = recognition_schedule(invoices, months=p.months(), fx_rates=fx_rates, policy=policy)
+    sched = _months_of_schedule(invoices, p.months(), fx_rates, policy)
     sched = attach_columns(sched, customers, by, table="invoices")
     rec = sched["kind"].isna() | (sched["kind"] == "recurring")
     sched = sched.assign(recurring=np.where(rec, sched["revenue"], 0.0),

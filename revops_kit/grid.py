@@ -187,6 +187,44 @@ OPEN_MONTH = _OPEN = np.iinfo(np.int64).max // 4
 """The month number of a missing (open) date."""
 
 
+def cohort_ages(sizes: pd.DataFrame, keys: list[str], *, last_obs: int, step: int,
+                max_age: int | None) -> pd.DataFrame:
+    """Every (cohort, age) a cohort table shows: ``sizes`` (one row per cohort ``keys``, month
+    ``cohort_m``, with its ``customers``) repeated for ages 0 .. the last age observed by month
+    ``last_obs`` (``step`` months per age; capped at ``max_age``). Shared by
+    :func:`revops_kit.cohorts.cohort_retention` and its SQL engine."""
+    span = sizes.reset_index(drop=True)
+    span["max_age"] = (last_obs - (span["cohort_m"] + step - 1)) // step
+    span = span[span["max_age"] >= 0]
+    if max_age is not None:
+        span["max_age"] = span["max_age"].clip(upper=max_age)
+    full = span.loc[span.index.repeat(span["max_age"] + 1)].drop(columns="max_age")
+    full["age"] = full.groupby(keys, observed=True, dropna=False).cumcount()
+    return full
+
+
+def cohort_rates(out: pd.DataFrame, keys: list[str], by: list[str], *,
+                 last_cohorts: int | None) -> pd.DataFrame:
+    """Finish a cohort table (``cohort_m``, ``age``, ``customers``, ``active``, ``mrr`` per cohort
+    ``keys``): ``mrr_initial`` (age 0), ``logo_retention`` = active ÷ customers,
+    ``revenue_retention`` = mrr ÷ mrr_initial (NaN when the cohort started at 0), the ``cohort``
+    month start, the last ``last_cohorts`` cohorts, in the documented column order."""
+    initial = out[out["age"] == 0].set_index(keys)["mrr"].rename("mrr_initial")
+    out = out.join(initial, on=keys)
+    out["logo_retention"] = out["active"] / out["customers"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["revenue_retention"] = np.where(out["mrr_initial"] > 0,
+                                            out["mrr"] / out["mrr_initial"].where(
+                                                out["mrr_initial"] > 0, 1.0), np.nan)
+    out["cohort"] = month_start(out["cohort_m"].to_numpy())
+    if last_cohorts is not None:
+        keep = np.sort(out["cohort_m"].unique())[-last_cohorts:]
+        out = out[out["cohort_m"].isin(keep)]
+    cols = ["cohort"] + by + ["age", "customers", "active", "logo_retention", "mrr",
+                              "mrr_initial", "revenue_retention"]
+    return out.sort_values(["cohort"] + by + ["age"]).reset_index(drop=True)[cols]
+
+
 def month_start(m: np.ndarray) -> np.ndarray:
     """Month starts (datetime64[ns]) of month ints, through a lookup table of their range."""
     m = np.asarray(m, dtype=np.int64)

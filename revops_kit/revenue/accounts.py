@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._common import as_list, ratio_frame
+from .._common import arpa_frame, as_list, ratio_frame
 from ..catalog import register
 from ..grid import month_number, bridge_cents, group_codes, group_frame, period_grid
 from ..periods import PeriodLike, as_period
@@ -88,14 +88,7 @@ def arpa(subscriptions: pd.DataFrame, period: PeriodLike, *, by: str | list[str]
     new_mrr = np.rint(np.bincount(rg[new], weights=(g.mrr - g.prev)[new].astype(np.float64),
                                   minlength=k)) / 100
     new_n = np.bincount(rg[new], minlength=k)
-    out = group_frame(groups, by, mrr=num, customers=den)
-    out = ratio_frame(out, "mrr", "customers", what="ARPA (no active customers)", by=by)
-    out["new_mrr"] = new_mrr
-    out["new_customers"] = new_n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["new_customer_arpa"] = np.where(new_n > 0, new_mrr / np.maximum(new_n, 1), np.nan)
-    return out[by + ["value", "numerator", "denominator", "new_mrr", "new_customers",
-                     "new_customer_arpa"]]
+    return arpa_frame(group_frame(groups, by, mrr=num, customers=den), new_mrr, new_n, by=by)
 
 
 def new_customer_arpa(subscriptions: pd.DataFrame, period: PeriodLike, *,

@@ -9,7 +9,8 @@ from ..._common import as_list
 from ...errors import RevOpsError
 from ...periods import as_period
 from ...policies import DEFAULT_POLICY, MetricPolicy, get_policy
-from ._core import _ibis, _month_number, _months_ts
+from ._core import _ibis, _month_number
+from ...grid import cohort_ages, cohort_rates
 from .grid import customer_columns, month_grid
 from .table import SQLSubscriptions
 
@@ -55,30 +56,11 @@ def cohort_retention(ss: SQLSubscriptions, *, freq: str = "M", end=None, by=None
     span = sizes.reset_index(drop=True)
     span["cohort_m"] = span["cohort_m"].astype(np.int64)
     span["customers"] = span["customers"].astype(np.int64)
-    span["max_age"] = (last_obs - (span["cohort_m"] + step - 1)) // step
-    span = span[span["max_age"] >= 0]
-    if max_age is not None:
-        span["max_age"] = span["max_age"].clip(upper=max_age)
-    full = span.loc[span.index.repeat(span["max_age"] + 1)].copy()
-    full["age"] = full.groupby(keys, observed=True, dropna=False).cumcount()
+    full = cohort_ages(span, keys, last_obs=last_obs, step=step, max_age=max_age)
     grid["cohort_m"] = grid["cohort_m"].astype(np.int64)
     grid["age"] = grid["age"].astype(np.int64)
     out = full.merge(grid, on=keys + ["age"], how="left")
     out["active"] = pd.to_numeric(out["active"]).fillna(0).astype(np.int64)
     out["mrr"] = pd.to_numeric(out["mrr_c"]).fillna(0).astype(np.int64) / 100
-    out = out.drop(columns=["mrr_c", "max_age"])
-    initial = out[out["age"] == 0].set_index(keys)["mrr"].rename("mrr_initial")
-    out = out.join(initial, on=keys)
-    out["logo_retention"] = out["active"] / out["customers"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["revenue_retention"] = np.where(out["mrr_initial"] > 0,
-                                            out["mrr"] / out["mrr_initial"].where(
-                                                out["mrr_initial"] > 0, 1.0), np.nan)
-    out["cohort"] = _months_ts(out["cohort_m"].to_numpy())
-    if last_cohorts is not None:
-        keep = np.sort(out["cohort_m"].unique())[-last_cohorts:]
-        out = out[out["cohort_m"].isin(keep)]
-    cols = ["cohort"] + by + ["age", "customers", "active", "logo_retention", "mrr",
-                              "mrr_initial", "revenue_retention"]
-    return out.sort_values(["cohort"] + by + ["age"]).reset_index(drop=True)[cols]
+    return cohort_rates(out.drop(columns=["mrr_c"]), keys, by, last_cohorts=last_cohorts)
 

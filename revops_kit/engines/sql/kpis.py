@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..._common import as_list, ratio_frame
+from ..._common import arpa_frame, as_list, ratio_frame
 from ...periods import Period, PeriodLike, as_period
 from ...policies import DEFAULT_POLICY, MetricPolicy, get_policy
 from ._core import _CHURN, _CONTRACTION, _EXPANSION, _LINES, _NEW, _REACTIVATION, _ibis, _month_number
@@ -171,15 +171,7 @@ def arpa(ss: SQLSubscriptions, period: PeriodLike, *, by=None, customers=None, f
         num, den = s["mrr_end"], s["customers_end"]
     out["mrr"] = num.to_numpy() / 100
     out["customers"] = den.to_numpy().astype(np.float64)
-    out = ratio_frame(out, "mrr", "customers", what="ARPA (no active customers)", by=by)
-    new_mrr = s["new"].to_numpy() / 100
-    new_n = s["new_rows"].to_numpy()
-    out["new_mrr"] = new_mrr
-    out["new_customers"] = new_n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["new_customer_arpa"] = np.where(new_n > 0, new_mrr / np.maximum(new_n, 1), np.nan)
-    return out[by + ["value", "numerator", "denominator", "new_mrr", "new_customers",
-                     "new_customer_arpa"]]
+    return arpa_frame(out, s["new"].to_numpy() / 100, s["new_rows"].to_numpy(), by=by)
 
 
 def logo_churn_rate(ss: SQLSubscriptions, period: PeriodLike, *, by=None, customers=None,
