@@ -78,22 +78,39 @@ PARAM_TABLES = {"history": "opportunity_history", "tickets": "support_tickets"}
 
 
 class SkippedKPI(str):
-    """``"kpi: reason"`` (a str, for messages) with ``kpi``, ``kind`` and ``reason`` attributes.
+    """``"kpi: reason"`` (a str, for messages) with ``kpi``, ``kind``, ``reason`` and ``needs``.
 
-    ``kind`` is ``missing_table``, ``missing_column``, ``not_groupable`` or ``error``.
+    ``kind`` is ``missing_table``, ``missing_column``, ``not_groupable`` or ``error``; ``needs``
+    names what is missing for the first two ("the table `opportunities`", "the column
+    `subscriptions.committed_end_date`"), else ``""``.
     """
 
     kpi: str
     kind: str
     reason: str
+    needs: str
 
-    def __new__(cls, kpi: str, kind: str, reason: str):
+    def __new__(cls, kpi: str, kind: str, reason: str, needs: str = ""):
         obj = super().__new__(cls, f"{kpi}: {reason}")
-        obj.kpi, obj.kind, obj.reason = kpi, kind, reason
+        obj.kpi, obj.kind, obj.reason, obj.needs = kpi, kind, reason, needs
         return obj
 
     def __reduce__(self):
-        return (SkippedKPI, (self.kpi, self.kind, self.reason))
+        return (SkippedKPI, (self.kpi, self.kind, self.reason, self.needs))
+
+
+def _needs(kpi: "KPI", data, policy, exc: Exception) -> str:
+    """What ``exc`` (raised computing ``kpi`` on ``data``) says is missing, as a phrase."""
+    if isinstance(exc, MissingColumnError) and exc.table and exc.column:
+        return f"the column `{exc.table}.{exc.column}`"
+    if isinstance(exc, MissingTableError):
+        tables = list(kpi.tables)
+        if kpi.policy_tables is not None:
+            tables += list(kpi.policy_tables(get_policy(policy)))
+        missing = sorted(t for t in set(tables) if getattr(data, t, None) is None)
+        if missing:
+            return ("the table " if len(missing) == 1 else "the tables ") + ", ".join(f"`{t}`" for t in missing)
+    return ""
 
 
 def _skip_kind(exc: Exception) -> str:
@@ -460,7 +477,7 @@ def compute_kpis(data, period: PeriodLike, kpis: Iterable[str] | None = None, *,
         except catch as exc:
             if explicit and skip_errors is not True:
                 raise
-            skips.append(SkippedKPI(kpi.id, _skip_kind(exc), str(exc)))
+            skips.append(SkippedKPI(kpi.id, _skip_kind(exc), str(exc), _needs(kpi, data, policy, exc)))
     if skipped is not None:
         skipped.extend(skips)
     if not frames:

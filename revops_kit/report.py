@@ -214,7 +214,7 @@ def _scorecard_section(ctx) -> str:
     span = (f"Trend: {html.escape(trend[0])} to {html.escape(trend[-1])}. ") if trend else ""
     legend = ("<p class=\"muted\">Attainment respects each KPI's good direction (lower is better for "
               "churn, DSO, CAC payback). Status: on track ≥ 100 %, at risk within 5 % below, off track "
-              "otherwise. Changes are relative, or in percentage points for rates. "
+              "otherwise. Changes are relative, or in points for rates and scores (NPS, quality score). "
               f"{span}Baseline: the target table's, else the mean of the four prior periods.</p>")
     moves = f"<h2>Largest movements and risks</h2>{items}" if items else ""
     return f"<h2>Scorecard</h2>{scorecard_html(sc, currency=currency)}{legend}{moves}"
@@ -941,15 +941,16 @@ def _skipped_html(skipped: list[str], data) -> str:
     groups: dict[str, list[str]] = {}
     for entry in skipped:
         kpi, _, reason = entry.partition(": ")
-        try:
-            tables = get_kpi(kpi).tables
-        except Exception:
-            tables = ()
-        missing = [t for t in tables if data is not None and getattr(data, t, None) is None]
-        if missing:
-            key = "need the table" + ("s " if len(missing) > 1 else " ") + ", ".join(f"`{t}`" for t in missing)
-        else:
-            key = reason.strip() or "not computed"
+        needs = getattr(entry, "needs", "")
+        if not needs:
+            try:
+                tables = get_kpi(kpi).tables
+            except Exception:
+                tables = ()
+            missing = sorted(t for t in set(tables) if data is not None and getattr(data, t, None) is None)
+            if missing:
+                needs = ("the table " if len(missing) == 1 else "the tables ") + ", ".join(f"`{t}`" for t in missing)
+        key = f"need {needs}" if needs else (reason.strip() or "not computed")
         groups.setdefault(key, []).append(kpi)
     items = "".join(f"<li>{html.escape(key)}: {html.escape(', '.join(ids))}</li>"
                     for key, ids in sorted(groups.items(), key=lambda kv: -len(kv[1])))

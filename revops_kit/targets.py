@@ -323,7 +323,7 @@ def scorecard(data, period: PeriodLike, *, as_of=None, policy=None, targets: pd.
 
     For each (KPI, segment) it gives ``actual``, ``target``, ``attainment`` (good-direction aware),
     ``gap`` (actual − target), ``previous`` and ``vs_previous``, ``year_ago`` and ``vs_year_ago``
-    (relative change, or the difference in points for ratios), ``baseline`` (+ ``baseline_source``),
+    (relative change, or the difference in points for ratios and scores), ``baseline`` (+ ``baseline_source``),
     ``status``, ``trend`` (the last ``n_history`` period values, oldest first, for the sparkline),
     ``owner`` and ``note``. See the module docstring for every definition.
 
@@ -491,11 +491,18 @@ def _known(kpi_id: str) -> bool:
         return False
 
 
+#: Units whose changes are differences, not relative changes: rates (in fraction points) and scores
+#: on a bounded scale (NPS −100..100, the CRM quality score 0..100: a relative change of an NPS
+#: near 0 means nothing, and it flips sign with it).
+POINT_UNITS = ("ratio", "score")
+
+
 def _change(actual, reference, unit: str) -> float:
-    """Difference for ratios (in fraction points), relative change otherwise."""
+    """Difference for ratios (in fraction points) and scores (in score points), relative change
+    otherwise."""
     if pd.isna(actual) or pd.isna(reference):
         return np.nan
-    if unit == "ratio":
+    if unit in POINT_UNITS:
         return float(actual - reference)
     if reference == 0:
         return np.nan
@@ -510,7 +517,10 @@ def format_kpi_value(value, unit: str, currency: str = "USD") -> str:
 
 
 def _format_change(change, unit: str) -> str:
-    """A change in points for ratios, relative otherwise; unknown → ``—``."""
+    """A change in percentage points for ratios, in points for scores, relative otherwise;
+    unknown → ``—``."""
+    if unit == "score":
+        return format_points(change / 100 if pd.notna(change) else change)
     return format_points(change) if unit == "ratio" else format_change(change)
 
 
@@ -619,8 +629,9 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str | None = None
 
     * a **risk** for every KPI off track (size = shortfall 1 − attainment, + 1 so risks rank first)
       or at risk (size = shortfall);
-    * a **movement** for every KPI with a previous value: size = |relative change| (for ratios the
-      change in points ÷ 10 points, so a 1-point move in NRR weighs like a 10 % move in MRR).
+    * a **movement** for every KPI with a previous value: size = |relative change| (for ratios and
+      scores the change in points ÷ 10 points, so a 1-point move in NRR or NPS weighs like a 10 %
+      move in MRR).
 
     A KPI appears at most once (its larger item; ARR counts as MRR). Risks and movements alternate,
     each in order of size, so both kinds are told. No change is stated that was computed from
@@ -658,7 +669,7 @@ def key_messages(frame: pd.DataFrame, *, n: int = 5, currency: str | None = None
             continue
         if pd.notna(r["vs_previous"]) and r["vs_previous"] != 0 and pd.notna(r["previous"]):
             ch = r["vs_previous"]
-            size = abs(ch) / 0.10 if unit == "ratio" else abs(ch)
+            size = abs(ch) / 0.10 if unit == "ratio" else abs(ch) / 10 if unit == "score" else abs(ch)
             good_move = (ch > 0) == (r.get("good") == "up") if r.get("good") in ("up", "down") else None
             verdict = "" if good_move is None else (" — an improvement" if good_move else " — a deterioration")
             yoy = ""
@@ -749,7 +760,7 @@ def diagnosis(data, period: PeriodLike, *, as_of=None, policy=None, currency: st
     currency) converted through cross rates. The **baseline** is what "normal" was before
     the period: the target table's ``baseline`` when given, else the mean of the KPI over the four
     prior periods (fully known ones only). "vs base" and "vs prev" are the changes against the
-    baseline and the previous period (relative, or in points for rates); attainment and status are
+    baseline and the previous period (relative, or in points for rates and scores); attainment and status are
     as in :func:`scorecard`. No change is printed that was computed from unknown values; the
     weakest areas are only KPIs below target or worse than baseline (:func:`weakest_areas`).
     """

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -182,6 +183,12 @@ def test_missing_optional_column_skips_with_reason(tiny_dir):
     assert kinds.get("revenue_backlog") == "missing_column"
     assert kinds.get("renewal_rate") == "missing_column"
     assert "committed_end_date" in next(s.reason for s in skipped if s.kpi == "renewal_rate")
+    needs = {s.kpi: s.needs for s in skipped}
+    assert needs["renewal_rate"] == "the column `subscriptions.committed_end_date`"
+    # tcv needs opportunities under the default policy (a policy table, not one of its own)
+    assert needs["tcv"] == "the table `opportunities`"
+    assert needs["marketing_roi"] == "the tables `costs`, `invoices`"
+    assert pickle.loads(pickle.dumps(skipped[0])).needs == skipped[0].needs
     assert "mrr" in set(out["kpi"])
     frame = rk.catalog.skipped_frame(out)
     assert set(frame.columns) == {"kpi", "kind", "reason"} and len(frame) == len(skipped)

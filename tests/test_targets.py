@@ -298,3 +298,22 @@ def test_kpis_the_dataset_cannot_compute_are_not_computed_not_untargeted(tmp_pat
     assert sc.loc[("win_rate", "all"), "status"] == "no target"
     hist = rk.kpi_history(crm, ["2025-Q3", "2025-Q4"], ["mrr", "win_rate"])
     assert dict(zip(hist["kpi"], hist["computed"])) == {"mrr": False, "win_rate": True}
+
+
+def test_scores_change_in_points_not_percent():
+    """NPS and the CRM quality score are bounded scales: 20.2 after 23.0 is −2.8 points (a relative
+    −12.2 % would flip sign with an NPS around 0); rates stay in percentage points."""
+    from revops_kit.targets import _change, _format_change
+
+    assert _change(20.2, 23.0, "score") == pytest.approx(-2.8)
+    assert _format_change(_change(20.2, 23.0, "score"), "score") == "-2.8 pts"
+    assert _format_change(_change(5.0, -4.0, "score"), "score") == "+9.0 pts"
+    assert _format_change(_change(0.291, 0.239, "ratio"), "ratio") == "+5.2 pts"
+    assert _format_change(_change(110.0, 100.0, "currency"), "currency") == "+10.0%"
+    assert _format_change(np.nan, "score") == "—"
+    sc = pd.DataFrame([{"kpi": "nps", "label": "NPS", "unit": "score", "good": "up", "group": "all",
+                        "actual": 20.2, "target": np.nan, "attainment": np.nan, "previous": 23.0,
+                        "vs_previous": _change(20.2, 23.0, "score"), "year_ago": np.nan,
+                        "vs_year_ago": np.nan, "status": "no target", "n_unknown": 0.0, "note": ""}])
+    msg = rk.key_messages(sc, n=1)["message"].item()
+    assert "NPS fell 2.8 pts to 20.2 from 23.0" in msg and "deterioration" in msg
