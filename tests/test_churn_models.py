@@ -59,7 +59,7 @@ def test_classification_metrics_against_sklearn():
 
 
 def test_metrics_need_both_classes():
-    with pytest.raises(rk.churn.ModelError, match="only class"):
+    with pytest.raises(rk.churn.ModelError, match="no customer churned"):
         classification_metrics([0, 0, 0], [0.1, 0.2, 0.3])
 
 

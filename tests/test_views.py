@@ -188,8 +188,12 @@ def test_a_section_note_is_shown_once_per_page(tiny):
     note = ctx.sales.by_stage
     first = ctx.show(note, caption="Open pipeline by stage")
     assert "needs the table `opportunities`" in first._repr_html_()
-    assert ctx.plot(rk.plotting.pipeline_by_stage, note, title="x") is None
-    assert ctx.show(ctx.sales.by_stage, caption="again") is None
-    # another page (another context) says it again
+    again = ctx.plot(rk.plotting.pipeline_by_stage, note, title="x").data
+    assert again == ctx.show(ctx.sales.by_stage, caption="again").data
+    assert "same reason as above" in again and "opportunities" not in again
+    # the data notes box does not claim the page was computed in full
+    box = ctx.data_notes().data
+    assert "None beyond the sections not computed" in box and "every figure" not in box
+    # another page (another context) says it in full again
     other = rk.open_report(tiny, "2024-Q1", setup=False)
-    assert other.plot(rk.plotting.pipeline_by_stage, note, title="x") is not None
+    assert "needs the table `opportunities`" in other.plot(rk.plotting.pipeline_by_stage, note, title="x").data

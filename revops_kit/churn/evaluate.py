@@ -55,8 +55,9 @@ def _check_binary(y: np.ndarray, where: str) -> None:
     if not values <= {0, 1}:
         raise ModelError(f"{where}: labels must be 0/1, got values {sorted(values)[:5]}")
     if len(values) < 2:
-        raise ModelError(f"{where}: the labels hold only class {sorted(values)}; ROC-AUC and PR-AUC "
-                         "need both churners and non-churners")
+        what = "no customer churned" if values == {0} else "every customer churned"
+        raise ModelError(f"{where}: {what} ({len(y):,} customers), so the model cannot be judged: "
+                         "ROC-AUC and PR-AUC need both churners and non-churners")
 
 
 def _ranks_desc(p: np.ndarray) -> np.ndarray:

@@ -295,12 +295,14 @@ class ReportContext:
     # ------------------------------------------------------------------ display
     def show(self, obj, *, caption: str | None = None, units: Mapping[str, str] | None = None,
              max_rows: int = 30):
-        """Display a frame (escaped, no index, counts as integers, unknown as —) or a note (once per
-        page: a section of several tables and charts that all lack the same data says it once)."""
+        """Display a frame (escaped, no index, counts as integers, unknown as —) or a note (in full
+        once per page: the tables and charts that lack the same data after it point to it)."""
+        from IPython.display import HTML
+
         from ..notebook import show
 
         if self._repeated_note(obj):
-            return None
+            return HTML(_SEE_ABOVE)
         return show(obj, caption=caption, units=units, currency=self.currency, max_rows=max_rows)
 
     def plot(self, func, obj, *args, **kwargs):
@@ -310,7 +312,7 @@ class ReportContext:
 
         if is_note(obj):
             if self._repeated_note(obj):
-                return None
+                return HTML(_SEE_ABOVE)
             return HTML(f"<p class=\"rk-note\"><i>{html.escape(note_text(obj))}</i></p>")
         if isinstance(obj, pd.DataFrame) and obj.empty:
             return HTML("<p class=\"rk-note\"><i>Nothing to draw for this period.</i></p>")
@@ -333,7 +335,7 @@ class ReportContext:
         """The page's "Data notes" box: every caveat met while computing it, in plain words, counted."""
         from IPython.display import HTML
 
-        return HTML(self.notes.html())
+        return HTML(self.notes.html(sections_not_computed=len(self._notes_shown)))
 
     def __repr__(self) -> str:
         return (f"ReportContext(period={self.period}, currency={self.currency}, policy={self.policy.name}, "
@@ -365,6 +367,9 @@ class ReportContext:
         ctx._shared = state.get("shared", {})
         return ctx
 
+
+#: What a table or chart shows when its section's note was already shown on the page.
+_SEE_ABOVE = "<p class=\"rk-note\"><i>Not computed: the same reason as above.</i></p>"
 
 #: The cache file last read in this process, by path: (file signature, state). The report runs its
 #: notebooks one after another in a few kernels; the notebooks of one kernel share the loaded

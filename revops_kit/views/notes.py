@@ -111,12 +111,17 @@ class DataNotes:
         """``note, count`` per distinct caveat, in the order first met."""
         return pd.DataFrame([(t, c) for t, c in self._items.values()], columns=["note", "count"])
 
-    def html(self) -> str:
+    def html(self, *, sections_not_computed: int = 0) -> str:
+        """The box; ``sections_not_computed`` (how many distinct section notes the page showed)
+        keeps an empty box from claiming that everything on the page was computed."""
         items = []
         for text, count in self._items.values():
             times = f" <span class=\"rk-count\">({count}×)</span>" if count > 1 else ""
             items.append(f"<li>{html.escape(text)}{times}</li>")
-        if not items:
+        if not items and sections_not_computed:
+            body = ("<p>None beyond the sections not computed (their notes above say what they need): "
+                    "everything else on this page was computed from complete inputs.</p>")
+        elif not items:
             body = "<p>None: every figure on this page was computed from complete inputs.</p>"
         else:
             body = f"<ul>{''.join(items)}</ul>"
