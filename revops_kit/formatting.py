@@ -114,12 +114,19 @@ def format_count(value) -> str:
 
 
 def format_number(value, decimals: int = 2) -> str:
-    """A plain number with thousands separators; whole numbers without decimals."""
+    """A plain number with thousands separators; whole numbers without decimals; a value too small
+    for ``decimals`` with two significant digits (``-0.0021``, not ``-0.00``).
+
+    >>> format_number(1234.5), format_number(3.0), format_number(-0.0021), format_number(0.051)
+    ('1,234.50', '3', '-0.0021', '0.05')
+    """
     if is_unknown(value):
         return UNKNOWN
     v = _clean_zero(float(value))
     if math.isfinite(v) and v == round(v):
         return f"{v:,.0f}"
+    if math.isfinite(v) and 0 < abs(v) < 0.5 * 10 ** -decimals:
+        return f"{v:.{max(decimals, 1 - math.floor(math.log10(abs(v))))}f}"
     return f"{v:,.{decimals}f}"
 
 

@@ -813,14 +813,19 @@ def _raise_missing_rates(rows: np.ndarray, mask: np.ndarray, months: np.ndarray,
     rows = rows[r]
     curs = sorted({currencies[c] for c in cols})
     mons = sorted(set(pd.DatetimeIndex(month_start(months)).strftime("%Y-%m")))
+    raise MRRInputError(missing_rate_message(curs, mons, policy, fx_rates))
+
+
+def missing_rate_message(currencies: list[str], months: list[str], policy: MetricPolicy, fx_rates) -> str:
+    """Why subscriptions in ``currencies`` cannot be converted (no ``fx_rates`` at all, or no rate
+    in ``months`` / the fixed month): the one message of both engines."""
     if fx_rates is None:
-        raise MRRInputError(
-            f"subscriptions: MRR in {curs} cannot be converted to {policy.reporting_currency}: "
-            f"no fx_rates table was given")
+        return (f"subscriptions: MRR in {currencies} cannot be converted to {policy.reporting_currency}: "
+                f"no fx_rates table was given")
     detail = (f"fixed month {policy.fx_fixed_month or 'first month of fx_rates'}"
-              if policy.fx_mode == "fixed" else f"month(s) {mons[:6]}")
-    raise MRRInputError(f"fx_rates: no rate for currency {curs} in {detail} "
-                        f"(needed to convert subscriptions to {policy.reporting_currency})")
+              if policy.fx_mode == "fixed" else f"month(s) {months[:6]}")
+    return (f"fx_rates: no rate for currency {currencies} in {detail} "
+            f"(needed to convert subscriptions to {policy.reporting_currency})")
 
 
 def factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

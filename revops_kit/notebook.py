@@ -106,7 +106,9 @@ def _guess_units(frame: pd.DataFrame, units) -> dict:
             continue
         if name.startswith(("n_", "count", "customers", "deals", "opportunities", "open_opportunities")):
             continue
-        if any(w in name for w in _RATE_WORDS) or name in ("rate", "share", "attainment", "conversion_rate"):
+        if name == "dso" or name.endswith("_days") or "_days_" in name:
+            out[col] = "days"  # 38.4 days: one decimal in every row (44 and 39.50 in one column read badly)
+        elif any(w in name for w in _RATE_WORDS) or name in ("rate", "share", "attainment", "conversion_rate"):
             out[col] = "ratio"
         elif any(w in name for w in _MONEY_WORDS) and not name.endswith(("_days", "_months", "_count")):
             out[col] = "currency"

@@ -284,7 +284,7 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
                     warnings.simplefilter("always", RevOpsWarning)
                     frame, skipped = kpi_result(k, data, q, by=by, policy=pol)
                     if frame is not None:
-                        note = "; ".join(dict.fromkeys(str(w.message) for w in caught
+                        note = "; ".join(dict.fromkeys(_plain_note(w.message) for w in caught
                                                        if issubclass(w.category, RevOpsWarning)))
                     else:
                         note = skipped.reason
@@ -304,6 +304,15 @@ def kpi_history(data, periods: Iterable[PeriodLike], kpis: Iterable[str], *, pol
     out["computed"] = out["computed"].astype(bool)
     out["n_unknown"] = out["n_unknown"].astype("float64").fillna(0.0)
     return out
+
+
+def _plain_note(message) -> str:
+    """A warning as a scorecard note: "…: denominator is zero; the value is NaN" reads "…: the
+    denominator is zero, so the value is unknown (—)" (the page's words, not NumPy's)."""
+    text = str(message).strip()
+    return text.replace("denominator is zero; the value is NaN",
+                        "the denominator is zero, so the value is unknown (—)").replace(
+        "; the value is NaN", ", so the value is unknown (—)")
 
 
 def _missing_amounts(frame: pd.DataFrame) -> list[float]:

@@ -186,3 +186,15 @@ def test_house_style_is_seaborn_whitegrid_without_importing_seaborn():
     differ = {k for k in reference if k != "image.cmap" and reference[k] != ours[k]}
     assert not differ, {k: (reference[k], ours[k]) for k in differ}
     assert ours["image.cmap"] == matplotlib.rcParamsDefault["image.cmap"]
+
+
+def test_margins_chart_without_cost_data_draws_dso_alone_and_says_why():
+    months = pd.date_range("2025-01-01", periods=6, freq="MS")
+    series = pd.DataFrame({"start": months, "dso": [40.0, 42, 38, 41, 39, 44]})
+    fig = P.finance_margins(series, title="Margins and DSO")
+    _labelled(fig)
+    (ax,) = fig.axes
+    assert ax.get_ylabel() == "DSO (days)" and "no cost data" in ax.get_title()
+    both = P.finance_margins(series.assign(gross_margin=0.8, profit_margin=np.nan), title="Margins and DSO")
+    labels = [t.get_text() for t in both.axes[0].get_legend().get_texts()]
+    assert labels == ["Gross margin", "DSO"]

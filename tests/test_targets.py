@@ -317,3 +317,12 @@ def test_scores_change_in_points_not_percent():
                         "vs_year_ago": np.nan, "status": "no target", "n_unknown": 0.0, "note": ""}])
     msg = rk.key_messages(sc, n=1)["message"].item()
     assert "NPS fell 2.8 pts to 20.2 from 23.0" in msg and "deterioration" in msg
+
+
+def test_scorecard_notes_say_unknown_not_nan():
+    from revops_kit.targets import _plain_note
+
+    assert _plain_note("cac 2025-Q4 (no new customers): denominator is zero; the value is NaN") == \
+        "cac 2025-Q4 (no new customers): the denominator is zero, so the value is unknown (—)"
+    assert _plain_note("win_rate: denominator is zero (groups a, b); the value is NaN") == \
+        "win_rate: denominator is zero (groups a, b), so the value is unknown (—)"

@@ -197,3 +197,13 @@ def test_a_section_note_is_shown_once_per_page(tiny):
     # another page (another context) says it in full again
     other = rk.open_report(tiny, "2024-Q1", setup=False)
     assert "needs the table `opportunities`" in other.plot(rk.plotting.pipeline_by_stage, note, title="x").data
+
+
+def test_day_columns_show_days_with_one_decimal():
+    from revops_kit.notebook import show
+
+    frame = pd.DataFrame({"period": ["2025-Q3", "2025-Q4"], "cycle_days_median": [44.0, 39.5],
+                          "dso": [44.74, 43.97], "win_rate": [0.239, 0.29]})
+    page = show(frame)._repr_html_()
+    for text in ("44.0 days", "39.5 days", "44.7 days", "29.0%"):
+        assert text in page

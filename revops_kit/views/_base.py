@@ -140,6 +140,27 @@ class SectionView:
         return self._memo[name]
 
 
+class PeriodView(SectionView):
+    """A section view of ``data`` for ``period`` that also works on its own (``ctx=None``, the
+    public ``sales_view(data, period)``); inside a report context the warnings raised while a
+    frame is computed become the page's data notes."""
+
+    def __init__(self, data, period, *, policy=None, ctx=None):
+        from ..periods import as_period
+        from ..policies import get_policy
+
+        super().__init__(data)
+        self.period = as_period(period)
+        self.policy = get_policy(policy)
+        self.ctx = ctx
+
+    def _get(self, name, tables, build, **kw):
+        if self.ctx is None or name in self._memo:
+            return super()._get(name, tables, build, **kw)
+        with self.ctx.notes.capture():
+            return super()._get(name, tables, build, **kw)
+
+
 class ContextView(SectionView):
     """A section view built from a :class:`~revops_kit.views.context.ReportContext`: the period,
     policy (with the reporting currency) and dataset come from it, and the warnings raised while a

@@ -8,9 +8,9 @@ import pandas as pd
 
 from ..marketing import acquisition_by_channel, lead_funnel, spend_by_month, trial_to_paid
 from ..catalog import section_kpis
-from ..periods import PeriodLike, as_period
+from ..periods import PeriodLike
 from ..policies import MetricPolicy
-from ._base import SectionView
+from ._base import PeriodView
 
 __all__ = ["MARKETING_HEADLINE", "MarketingView", "marketing_view"]
 
@@ -18,7 +18,7 @@ __all__ = ["MARKETING_HEADLINE", "MarketingView", "marketing_view"]
 MARKETING_HEADLINE = section_kpis("marketing")
 
 
-class MarketingView(SectionView):
+class MarketingView(PeriodView):
     """The frames behind the marketing report (``notebooks/30_marketing.ipynb``), each computed once.
 
     Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
@@ -27,19 +27,8 @@ class MarketingView(SectionView):
 
     def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None,
                  spend_months: int = 12, ctx=None):
-        from ..policies import get_policy
-
-        super().__init__(data)
-        self.period = as_period(period)
-        self.policy = get_policy(policy)
+        super().__init__(data, period, policy=policy, ctx=ctx)
         self.spend_months = spend_months
-        self.ctx = ctx
-
-    def _get(self, name, tables, build, **kw):
-        if self.ctx is None or name in self._memo:
-            return super()._get(name, tables, build, **kw)
-        with self.ctx.notes.capture():
-            return super()._get(name, tables, build, **kw)
 
     def _crm(self):
         d = self.data

@@ -7,12 +7,12 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ..periods import PeriodLike, as_period
+from ..periods import PeriodLike
 from ..catalog import section_kpis
 from ..pipeline import (opportunities_by_stage, pipeline_coverage, pipeline_evolution,
                         quota_attainment, sales_trend, stage_conversion_rate, stage_order, time_in_stage)
 from ..policies import MetricPolicy
-from ._base import SectionView, is_note
+from ._base import PeriodView, is_note
 
 __all__ = ["SALES_HEADLINE", "SalesView", "sales_view"]
 
@@ -20,28 +20,17 @@ __all__ = ["SALES_HEADLINE", "SalesView", "sales_view"]
 SALES_HEADLINE = section_kpis("sales")
 
 
-class SalesView(SectionView):
+class SalesView(PeriodView):
     """The frames behind the sales report (``notebooks/20_sales.ipynb``), each computed once.
 
     Every attribute is a DataFrame; when the dataset lacks a table the section needs, it is a
     one-row frame with a ``note`` saying which (the plotting functions draw the note).
     """
 
-    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None, trailing: int = 8,
-                 ctx=None):
-        from ..policies import get_policy
-
-        super().__init__(data)
-        self.period = as_period(period)
-        self.policy = get_policy(policy)
+    def __init__(self, data, period: PeriodLike, *, policy: MetricPolicy | str | None = None,
+                 trailing: int = 8, ctx=None):
+        super().__init__(data, period, policy=policy, ctx=ctx)
         self.trailing = trailing
-        self.ctx = ctx
-
-    def _get(self, name, tables, build, **kw):
-        if self.ctx is None or name in self._memo:
-            return super()._get(name, tables, build, **kw)
-        with self.ctx.notes.capture():
-            return super()._get(name, tables, build, **kw)
 
     def _periods(self):
         if self.ctx is None:

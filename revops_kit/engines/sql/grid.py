@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..._common import as_list
+from ...grid import missing_rate_message
 from ...policies import MetricPolicy
 from ._core import (_CHURN, _CONTRACTION, _EXPANSION, _M1970, _NEW, _OPEN, _REACTIVATION,
                     _UNCHANGED, SQLEngineError, _ibis, _month_expr, _month_number, _month_of,
@@ -130,14 +131,7 @@ def _check_rates(ss, prep: Prepared, rates: pd.DataFrame, fx_rates, policy, m0: 
     found = now if len(now) else found
     curs = sorted(found["gcur"].astype(str).unique())
     mons = sorted({_month_of(m).strftime("%Y-%m") for m in found["gm"]})
-    if fx_rates is None:
-        raise SQLEngineError(
-            f"subscriptions: MRR in {curs} cannot be converted to {policy.reporting_currency}: "
-            f"no fx_rates table was given")
-    detail = (f"fixed month {policy.fx_fixed_month or 'first month of fx_rates'}"
-              if policy.fx_mode == "fixed" else f"month(s) {mons[:6]}")
-    raise SQLEngineError(f"fx_rates: no rate for currency {curs} in {detail} "
-                         f"(needed to convert subscriptions to {policy.reporting_currency})")
+    raise SQLEngineError(missing_rate_message(curs, mons, policy, fx_rates))
 
 
 def month_grid(ss: SQLSubscriptions, *, lo: int | None, hi: int | None, grain: list[str],
