@@ -835,7 +835,7 @@ def _run(workers, order, nbs, nb_dir, data_ref, period, pol, currency, as_of, fi
         table = kpi_result["table"]
         write_kpis(table, tmp, skipped=skipped, period=p)
         index_body = _index_body(p, kpi_result["score_html"], pages, skipped,
-                                 [(r.name, r.error) for r in failed], data=dataset)
+                                 [(r.name, r.error) for r in failed])
         title = f"RevOps report {p}" + (" — FAILED" if failed else "")
         (tmp / "index.html").write_text(html_page(title, index_body, nav, footer), encoding="utf-8")
         manifest = {
@@ -931,25 +931,15 @@ def _title(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _skipped_html(skipped: list[str], data) -> str:
-    """The KPIs not computed, grouped by what they lack ("need the table `subscriptions`: mrr, arr,
-    ..."), other reasons listed one per KPI."""
+def _skipped_html(skipped: list[str]) -> str:
+    """The KPIs not computed, grouped by what they lack (:attr:`~revops_kit.catalog.SkippedKPI.needs`:
+    "need the table `subscriptions`: mrr, arr, ..."), other reasons listed one per KPI."""
     if not skipped:
         return ""
-    from .catalog import get_kpi
-
     groups: dict[str, list[str]] = {}
     for entry in skipped:
         kpi, _, reason = entry.partition(": ")
         needs = getattr(entry, "needs", "")
-        if not needs:
-            try:
-                tables = get_kpi(kpi).tables
-            except Exception:
-                tables = ()
-            missing = sorted(t for t in set(tables) if data is not None and getattr(data, t, None) is None)
-            if missing:
-                needs = ("the table " if len(missing) == 1 else "the tables ") + ", ".join(f"`{t}`" for t in missing)
         key = f"need {needs}" if needs else (reason.strip() or "not computed")
         groups.setdefault(key, []).append(kpi)
     items = "".join(f"<li>{html.escape(key)}: {html.escape(', '.join(ids))}</li>"
@@ -959,7 +949,7 @@ def _skipped_html(skipped: list[str], data) -> str:
 
 
 def _index_body(p: Period, score_html: str, pages: list[tuple[str, str]], skipped: list[str],
-                failures: list[tuple[str, str]] | None = None, data=None) -> str:
+                failures: list[tuple[str, str]] | None = None) -> str:
     links = "".join(f'<li><a href="{html.escape(href)}">{html.escape(_title(n))}</a></li>'
                     for n, href in pages)
     failed_html = ""
@@ -968,7 +958,7 @@ def _index_body(p: Period, score_html: str, pages: list[tuple[str, str]], skippe
                         f"error is in this folder.</li>" for n, e in failures)
         failed_html = (f"<h2>Failed</h2><p>These notebooks failed; the report was not published and the "
                        f"previous one is unchanged.</p><ul>{items}</ul>")
-    skipped_html = _skipped_html(skipped, data)
+    skipped_html = _skipped_html(skipped)
     return (f"{failed_html}<p class=\"muted\">Period {html.escape(str(p))}: {p.start.date()} to {p.end.date()} "
             "(exclusive). Values are at period end or over the period; changes are against the "
             f"previous period.</p>{score_html}"
