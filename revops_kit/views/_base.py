@@ -161,24 +161,15 @@ class PeriodView(SectionView):
             return super()._get(name, tables, build, **kw)
 
 
-class ContextView(SectionView):
+class ContextView(PeriodView):
     """A section view built from a :class:`~revops_kit.views.context.ReportContext`: the period,
     policy (with the reporting currency) and dataset come from it, and the warnings raised while a
     frame is computed become the page's data notes."""
 
     def __init__(self, ctx):
-        super().__init__(ctx.data)
-        self.ctx = ctx
-        self.period = ctx.period
-        self.policy = ctx.policy
+        super().__init__(ctx.data, ctx.period, policy=ctx.policy, ctx=ctx)
 
     @property
     def kw(self) -> dict:
         """``customers``, ``fx_rates`` and ``policy`` keyword arguments of the KPI functions."""
         return dict(customers=self.data.customers, fx_rates=self.data.fx_rates, policy=self.policy)
-
-    def _get(self, name, tables, build, *, columns=None, any_of=False):
-        if name not in self._memo:
-            with self.ctx.notes.capture():
-                return super()._get(name, tables, build, columns=columns, any_of=any_of)
-        return self._memo[name]
