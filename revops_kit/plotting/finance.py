@@ -43,14 +43,30 @@ def finance_margins(series: pd.DataFrame, *, title: str):
         return empty
     fig, ax = plt.subplots()
     x = series["start"]
+    ax.set_xlabel("Period start")
     margins = [c for c in ("gross_margin", "profit_margin") if c in series and series[c].notna().any()]
-    if not margins:  # no cost data: DSO alone, on one axis, and the title says why
-        ax.plot(x, series["dso"], color=PALETTE[1], marker="s", markersize=3, label="DSO")
-        ax.set_xlabel("Period start")
-        ax.set_ylabel("DSO (days)")
-        ax.set_title(plain_text(f"{title} (DSO only: no cost data for the margins)"))
-        fig.tight_layout()
-        return fig
+    if margins:
+        for col, label, color in (("gross_margin", "Gross margin", PALETTE[0]),
+                                  ("profit_margin", "Operating profit margin", PALETTE[2])):
+            if col in margins:
+                ax.plot(x, series[col], marker="o", markersize=3, color=color, label=label)
+        ax.axhline(0, color="#999999", linewidth=0.8)
+        ax.set_ylabel("Margin (% of revenue recognised)")
+        percent_axis(ax)
+        dso_ax = ax.twinx()
+        dso_ax.grid(False)
+    else:  # no cost data: DSO alone, on one axis, and the title says why
+        dso_ax = ax
+        title = f"{title} (DSO only: no cost data for the margins)"
+    dso_ax.plot(x, series["dso"], color=PALETTE[1], marker="s", markersize=3, label="DSO")
+    dso_ax.set_ylabel("DSO (days)")
+    if margins:
+        handles, labels = (a + b for a, b in zip(ax.get_legend_handles_labels(),
+                                                 dso_ax.get_legend_handles_labels()))
+        ax.legend(handles, labels, fontsize=8, loc="lower left")
+    ax.set_title(plain_text(title))
+    fig.tight_layout()
+    return fig
     for col, label, color in (("gross_margin", "Gross margin", PALETTE[0]),
                               ("profit_margin", "Operating profit margin", PALETTE[2])):
         if col in margins:
